@@ -1,0 +1,16 @@
+// Lint config: typescript-eslint's recommended rules on our sources and tests.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {ignores: ['dist/**', 'tmp/**', 'node_modules/**', 'templates/**', 'examples/**/build/**']},
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {globals: {process: 'readonly', console: 'readonly', Buffer: 'readonly'}},
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
+      'no-constant-condition': ['error', {checkLoops: false}],
+    },
+  },
+);
