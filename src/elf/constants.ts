@@ -36,7 +36,7 @@ const PT_NAMES: Record<number, string> = {
   0: 'NULL', 1: 'LOAD', 2: 'DYNAMIC', 3: 'INTERP', 4: 'NOTE', 5: 'SHLIB', 6: 'PHDR', 7: 'TLS',
   0x6474e550: 'GNU_EH_FRAME', 0x6474e551: 'GNU_STACK', 0x6474e552: 'GNU_RELRO', 0x6474e553: 'GNU_PROPERTY',
   0x6474e554: 'GNU_SFRAME', 0x65a3dbe6: 'OPENBSD_RANDOMIZE', 0x65a3dbe7: 'OPENBSD_WXNEEDED',
-  0x65a41be6: 'OPENBSD_BOOTDATA', 0x70000000: 'LOPROC', 0x70000001: 'ARM_EXIDX', 0x70000003: 'RISCV_ATTRIBUTES',
+  0x65a41be6: 'OPENBSD_BOOTDATA', 0x70000000: 'LOPROC', 0x70000001: 'EXIDX', 0x70000003: 'RISCV_ATTRIBUTES',
 };
 
 /** readelf's name for a program header type; "0x…" for types it has no name for. */

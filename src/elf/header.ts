@@ -32,6 +32,10 @@ const MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
 /** Checks e_ident; returns class and byte order, or throws a "not an ELF file" error (reason `not-elf`). */
 export function readIdent(bytes: Uint8Array, file: string): {is64: boolean; littleEndian: boolean} {
+  const prefix = Math.min(bytes.length, 4);
+  if (prefix > 0 && bytes.length < 16 && MAGIC.slice(0, prefix).every((b, i) => bytes[i] === b)) {
+    throw elfError(file, 'e_ident', `needs bytes [0x0, 0x10), file has ${hex(bytes.length)} bytes`, 'elf-truncated');
+  }
   if (bytes.length < 16 || MAGIC.some((b, i) => bytes[i] !== b)) {
     const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new KexecError('badInput', `${file}: not an ELF file (magic is "${got}", expected "7f 45 4c 46")`, {

@@ -99,8 +99,9 @@ function rawIdent(path: string): {cls: number; little: boolean; osabi: number; t
 /** Every field where `ours` and readelf disagree, as "field: ours X, readelf Y". */
 function compare(ours: InspectReport, re: ReadelfFacts, raw: ReturnType<typeof rawIdent>): string[] {
   const diffs: string[] = [];
+  const show = (v: unknown): string => (typeof v === 'bigint' ? `0x${v.toString(16)}` : String(v));
   const eq = (field: string, a: unknown, b: unknown): void => {
-    if (a !== b) diffs.push(`${field}: ours ${String(a)}, readelf ${String(b)}`);
+    if (a !== b) diffs.push(`${field}: ours ${show(a)}, readelf ${show(b)}`);
   };
   eq('class', ours.class, re.class);
   eq('class (e_ident)', ours.class, raw.cls);

@@ -1,0 +1,79 @@
+/**
+ * Generic ELF images (firmware, hypervisors, non-FreeBSD kernels): every PT_LOAD at p_paddr (or p_vaddr with
+ * --use-vaddr), p_filesz bytes then zeros to p_memsz; entry = e_entry translated through the PT_LOAD that holds
+ * it. ET_EXEC stays where it is linked; ET_DYN stays at its link addresses when they are RAM, and otherwise
+ * moves as one block (the planner picks the base). No trampoline: the entry is the image's own.
+ */
+import {basename} from 'node:path';
+import {ET, elfTypeName} from '../elf/constants.js';
+import type {ElfFile} from '../elf/elf-file.js';
+import type {ProgramHeader} from '../elf/tables.js';
+import {KexecError, hex} from '../errors.js';
+import {ramRangeContaining, type MemoryMap} from '../plan/memory-map.js';
+import {Range, alignDown, alignUp} from '../plan/range.js';
+import {archName} from './arch.js';
+import type {Image, Piece} from './types.js';
+
+export interface ElfImageOptions {
+  readonly useVaddr?: boolean;
+  readonly pageSize: bigint;
+  /** True when the caller overrides the entry (--entry), so e_entry need not be inside the image. */
+  readonly entryOverride?: boolean;
+}
+
+export function elfImage(elf: ElfFile, map: MemoryMap, opts: ElfImageOptions): Image {
+  const type = elf.header.type;
+  if (type === ET.REL) {
+    throw new KexecError('badInput', `${elf.file}: is a relocatable object (ET_REL), not a bootable image`, {
+      reason: 'not-bootable', hint: 'ET_REL files are loaded as FreeBSD kernel modules, after a kernel',
+    });
+  }
+  if (type !== ET.EXEC && type !== ET.DYN) {
+    throw new KexecError('badInput', `${elf.file}: e_type ${elfTypeName(type)} is not a bootable image (expected EXEC or DYN)`, {reason: 'not-bootable'});
+  }
+  const loads = elf.loadSegments.filter((ph) => ph.memsz > 0n);
+  if (loads.length === 0) {
+    throw new KexecError('plan', `${elf.file}: has no PT_LOAD with a non-zero p_memsz: nothing to load`, {reason: 'empty-image'});
+  }
+  const addr = (ph: ProgramHeader): bigint => (opts.useVaddr === true ? ph.vaddr : ph.paddr);
+  const name = basename(elf.file);
+  const piecesAt = (shift: (a: bigint) => bigint): Piece[] =>
+    loads.map((ph) => ({label: `${name} PT_LOAD ${ph.index}`, mem: shift(addr(ph)), data: elf.segmentData(ph), memsz: ph.memsz}));
+
+  const holder = elf.loadSegmentForVaddr(elf.header.entry);
+  let entry: bigint | undefined = holder === undefined ? undefined : addr(holder) + (elf.header.entry - holder.vaddr);
+  if (entry === undefined && opts.entryOverride !== true) {
+    throw new KexecError(
+      'plan',
+      `${elf.file}: entry ${hex(elf.header.entry)} (e_entry) is outside the image: no PT_LOAD contains it ` +
+        `(${loads.map((ph) => `[${hex(ph.vaddr)}, ${hex(ph.vaddr + ph.memsz)})`).join(', ')})`,
+      {reason: 'entry-outside', hint: 'give the physical entry with --entry'},
+    );
+  }
+  const base: Omit<Image, 'fixed'> = {
+    kind: 'elf', arch: archName(elf.header.machine, elf.is64), machine: elf.header.machine, files: [elf.file],
+  };
+  const fixed = piecesAt((a) => a);
+  const inRam = fixed.every((p) => ramRangeContaining(map, new Range(alignDown(p.mem, opts.pageSize), alignUp(p.mem + p.memsz, opts.pageSize))) !== undefined);
+  if (type === ET.EXEC || inRam) return {...base, fixed, ...(entry === undefined ? {} : {entry})};
+
+  // ET_DYN whose link addresses are not RAM: move the whole image as one block.
+  const lo = alignDown(fixed.reduce((m, p) => (p.mem < m ? p.mem : m), fixed[0]?.mem ?? 0n), opts.pageSize);
+  const hi = fixed.reduce((m, p) => (p.mem + p.memsz > m ? p.mem + p.memsz : m), 0n);
+  const align = loads.reduce((m, ph) => (ph.align > m && ph.align <= 0x40000000n ? ph.align : m), opts.pageSize);
+  const linkedEntry = entry;
+  entry = undefined;
+  return {
+    ...base,
+    fixed: [],
+    movable: {
+      label: `${name} (ET_DYN, relocated)`,
+      size: alignUp(hi - lo, opts.pageSize),
+      align,
+      materialize: (b) => ({
+        pieces: piecesAt((a) => b + (a - lo)),
+        entry: linkedEntry === undefined ? b : b + (linkedEntry - lo),
+      }),
+    },
+  };
+}

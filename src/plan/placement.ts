@@ -1,0 +1,77 @@
+/**
+ * Placement of a movable group: the lowest (bottom-up) or highest (top-down) aligned base at which `size` bytes
+ * fit inside ONE RAM range, within [min, max), clear of every range in `avoid`. A preferred base (ET_DYN link
+ * address) wins when it fits. Unlike kexec-tools' locate_hole, a top-down base that alignment would push below
+ * the free range's start is never returned (it is simply not a fit).
+ */
+import {KexecError, hex} from '../errors.js';
+import {ramRanges, type MemoryMap} from './memory-map.js';
+import {Range, alignDown, alignUp} from './range.js';
+
+export type PlacementStrategy = 'bottom-up' | 'top-down';
+
+export interface PlacementRequest {
+  readonly label: string;
+  readonly size: bigint;
+  readonly align: bigint;
+  readonly min?: bigint;
+  readonly max?: bigint;
+  readonly preferred?: bigint;
+  readonly strategy: PlacementStrategy;
+}
+
+/** RAM minus the `avoid` ranges (widened to pages), as sorted free ranges. */
+export function freeRanges(map: MemoryMap, avoid: readonly Range[], pageSize: bigint): Range[] {
+  const holes = avoid
+    .map((r) => new Range(alignDown(r.start, pageSize), alignUp(r.end, pageSize)))
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const out: Range[] = [];
+  for (const ram of ramRanges(map)) {
+    let cursor = ram.start;
+    for (const h of holes) {
+      if (h.end <= cursor || h.start >= ram.end) continue;
+      if (h.start > cursor) out.push(new Range(cursor, h.start));
+      cursor = h.end > cursor ? h.end : cursor;
+    }
+    if (cursor < ram.end) out.push(new Range(cursor, ram.end));
+  }
+  return out;
+}
+
+export function findPlacement(map: MemoryMap, req: PlacementRequest, avoid: readonly Range[], pageSize: bigint): bigint {
+  const align = req.align > pageSize ? req.align : pageSize;
+  const min = req.min ?? 0n;
+  const max = req.max ?? 1n << 64n;
+  const free = freeRanges(map, avoid, pageSize);
+  const fits = (base: bigint): boolean =>
+    base % align === 0n && base >= min && base + req.size <= max && free.some((f) => f.containsRange(new Range(base, base + req.size)));
+  if (req.preferred !== undefined && fits(req.preferred)) return req.preferred;
+
+  let best: bigint | undefined;
+  for (const f of free) {
+    const lo = f.start > min ? f.start : min;
+    const hi = f.end < max ? f.end : max;
+    if (hi <= lo || hi - lo < req.size) continue;
+    if (req.strategy === 'bottom-up') {
+      const base = alignUp(lo, align);
+      if (base + req.size <= hi) return base;
+    } else {
+      const base = alignDown(hi - req.size, align);
+      if (base >= lo && (best === undefined || base > best)) best = base;
+    }
+  }
+  if (best !== undefined) return best;
+  const limits = `${req.min === undefined ? '' : ` at or above ${hex(min)}`}${req.max === undefined ? '' : ` below ${hex(max)}`}`;
+  throw new KexecError(
+    'plan',
+    `${req.label}: no free RAM range of ${map.source} holds ${hex(req.size)} bytes aligned to ${hex(align)}${limits} ` +
+      `(largest free range: ${largest(free)})`,
+    {reason: 'no-space', hint: 'give a larger memory map (--memmap/--profile), fewer modules, or relax --min/--max'},
+  );
+}
+
+function largest(free: Range[]): string {
+  if (free.length === 0) return 'none';
+  const big = free.reduce((a, b) => (b.size > a.size ? b : a));
+  return `${hex(big.size)} bytes at ${big.toString()}`;
+}

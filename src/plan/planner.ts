@@ -1,0 +1,113 @@
+/**
+ * plan(image, memoryMap, options) -> Plan. Pure: no I/O. Places the movable group (if any), merges pieces into
+ * page-aligned segments inside single RAM ranges, keeps within the 16-segment budget, digests every segment and
+ * the whole plan, and finally runs the shared validator so no backend ever receives a plan it would refuse.
+ */
+import {createHash} from 'node:crypto';
+import {KexecError, hex} from '../errors.js';
+import type {Image, Piece} from '../image/types.js';
+import type {MemoryMap} from './memory-map.js';
+import {checkInsideRam, checkOverlaps, fitBudget, groupExtents, normalizePieces} from './merge.js';
+import {findPlacement, type PlacementStrategy} from './placement.js';
+import {Range, isPowerOfTwo} from './range.js';
+import {partsFor, segmentSha256} from './segment-bytes.js';
+import type {Plan, Segment} from './types.js';
+import {assertValidPlan} from './validate.js';
+
+export interface PlanOptions {
+  readonly pageSize: bigint;
+  readonly strategy?: PlacementStrategy;
+  /** Physical entry override (--entry). */
+  readonly entry?: bigint;
+  /** Bounds for the movable group (--min/--max). */
+  readonly min?: bigint;
+  readonly max?: bigint;
+}
+
+export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
+  const pageSize = options.pageSize;
+  if (!isPowerOfTwo(pageSize) || pageSize < 0x1000n) {
+    throw new KexecError('usage', `page size ${hex(pageSize)} is not a power of two of at least 0x1000 (4 KiB)`, {reason: 'page-size'});
+  }
+  let pieces: Piece[] = [...image.fixed];
+  let entry = image.entry;
+  let handoff: Record<string, unknown> | undefined;
+  if (image.movable !== undefined) {
+    const g = image.movable;
+    const avoid = image.fixed.filter((p) => p.memsz > 0n).map((p) => new Range(p.mem, p.mem + p.memsz));
+    const base = findPlacement(
+      map,
+      {
+        label: g.label, size: g.size, align: g.align, strategy: options.strategy ?? 'bottom-up',
+        ...(g.preferred === undefined ? {} : {preferred: g.preferred}),
+        ...maxOf(g.min, options.min, 'min'),
+        ...maxOf(g.max, options.max, 'max'),
+      },
+      avoid,
+      pageSize,
+    );
+    const m = g.materialize(base);
+    pieces = [...pieces, ...m.pieces];
+    entry = m.entry;
+    handoff = m.handoff;
+  }
+  if (options.entry !== undefined) entry = options.entry;
+  if (entry === undefined) throw new KexecError('plan', `${image.files[0] ?? 'image'}: no entry address`, {reason: 'entry-outside'});
+
+  const sorted = normalizePieces(pieces);
+  if (sorted.length === 0) {
+    throw new KexecError('plan', `${image.files[0] ?? 'image'}: nothing to load (no PT_LOAD with a non-zero memory size)`, {reason: 'empty-image'});
+  }
+  const notes = checkOverlaps(sorted);
+  const extents = groupExtents(sorted, pageSize, map);
+  checkInsideRam(extents, map);
+  const merges = [...notes, ...fitBudget(extents, map)];
+
+  const segments: Segment[] = extents.map((e) => {
+    const {parts, bufsz} = partsFor(e.start, e.pieces);
+    const seg = {mem: e.start, memsz: e.end - e.start, bufsz, parts};
+    return {
+      ...seg,
+      contents: e.pieces.map((p) => ({label: p.label, mem: p.mem, filesz: BigInt(p.data.length), memsz: p.memsz})),
+      sha256: segmentSha256(seg),
+    };
+  });
+  const e = entry;
+  if (!segments.some((s) => e >= s.mem && e < s.mem + s.memsz)) {
+    throw new KexecError(
+      'plan',
+      `entry ${hex(e)} is outside the image: it lies in none of the ${segments.length} segments ` +
+        `(${segments.map((s) => `[${hex(s.mem)}, ${hex(s.mem + s.memsz)})`).join(', ')})`,
+      {reason: 'entry-outside', hint: 'check e_entry, or give the physical entry with --entry'},
+    );
+  }
+  const body = {arch: image.arch, machine: image.machine, kind: image.kind, pageSize, entry: e, flags: 0n, segments};
+  assertValidPlan(body, map);
+  return {
+    ...body,
+    memoryMap: map,
+    files: image.files,
+    merges,
+    ...(handoff === undefined ? {} : {handoff}),
+    digest: planDigest(body),
+  };
+}
+
+/** The tighter of an image's own bound and the user's. */
+function maxOf(a: bigint | undefined, b: bigint | undefined, key: 'min' | 'max'): Record<string, bigint> {
+  if (a === undefined && b === undefined) return {};
+  if (a === undefined) return {[key]: b as bigint};
+  if (b === undefined) return {[key]: a};
+  return {[key]: key === 'min' ? (a > b ? a : b) : a < b ? a : b};
+}
+
+export function planDigest(p: Pick<Plan, 'arch' | 'pageSize' | 'entry' | 'flags' | 'segments'>): string {
+  const canonical = JSON.stringify({
+    arch: p.arch,
+    pageSize: hex(p.pageSize),
+    entry: hex(p.entry),
+    flags: hex(p.flags),
+    segments: p.segments.map((s) => ({mem: hex(s.mem), memsz: hex(s.memsz), bufsz: hex(s.bufsz), sha256: s.sha256})),
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,64 @@
+/**
+ * Segment contents without copying: parts are views at offsets, gaps and the tail are zeros. These helpers walk
+ * a segment as a sequence of chunks (views and slices of one shared zero buffer), so hashing, exporting and
+ * staging never need the whole segment in one buffer unless a backend asks for it.
+ */
+import {createHash} from 'node:crypto';
+import type {Piece} from '../image/types.js';
+import type {Segment, SegmentPart} from './types.js';
+
+const ZERO = new Uint8Array(1 << 20);
+
+/** Calls `sink` with the segment's bytes in order: buf[0, bufsz), then, when `withFill`, zeros up to memsz. */
+export function forEachChunk(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, withFill: boolean, sink: (chunk: Uint8Array) => void): void {
+  let at = 0n;
+  const zeros = (n: bigint): void => {
+    while (n > 0n) {
+      const k = n > BigInt(ZERO.length) ? ZERO.length : Number(n);
+      sink(ZERO.subarray(0, k));
+      n -= BigInt(k);
+    }
+  };
+  for (const p of seg.parts) {
+    if (p.offset > at) zeros(p.offset - at);
+    if (p.data.length > 0) sink(p.data);
+    at = p.offset + BigInt(p.data.length);
+  }
+  if (withFill) zeros(seg.memsz - at);
+  else if (seg.bufsz > at) zeros(seg.bufsz - at);
+}
+
+export function segmentSha256(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>): string {
+  const h = createHash('sha256');
+  forEachChunk(seg, true, (c) => h.update(c));
+  return h.digest('hex');
+}
+
+/** The segment's buf as one contiguous buffer of bufsz bytes (for backends that must pass a single pointer). */
+export function segmentBuffer(seg: Pick<Segment, 'parts' | 'bufsz'>): Uint8Array {
+  if (seg.parts.length === 1 && seg.parts[0]?.offset === 0n && BigInt(seg.parts[0].data.length) === seg.bufsz) {
+    return seg.parts[0].data;
+  }
+  const out = new Uint8Array(Number(seg.bufsz));
+  for (const p of seg.parts) out.set(p.data, Number(p.offset));
+  return out;
+}
+
+/**
+ * Parts of a segment from its pieces: sorted, with overlaps (already proven byte-identical) trimmed so every byte
+ * is written once. `bufsz` is where the last data byte ends.
+ */
+export function partsFor(segStart: bigint, pieces: readonly Piece[]): {parts: SegmentPart[]; bufsz: bigint} {
+  const sorted = [...pieces].sort((a, b) => (a.mem < b.mem ? -1 : a.mem > b.mem ? 1 : 0));
+  const parts: SegmentPart[] = [];
+  let written = 0n;
+  for (const p of sorted) {
+    const offset = p.mem - segStart;
+    const end = offset + BigInt(p.data.length);
+    if (end <= written) continue;
+    const skip = written > offset ? written - offset : 0n;
+    parts.push({offset: offset + skip, data: p.data.subarray(Number(skip))});
+    written = end;
+  }
+  return {parts, bufsz: written};
+}
