@@ -38,10 +38,19 @@ export function elfImage(elf: ElfFile, map: MemoryMap, opts: ElfImageOptions): I
   const addr = (ph: ProgramHeader): bigint => (opts.useVaddr === true ? ph.vaddr : ph.paddr);
   const name = basename(elf.file);
   const piecesAt = (shift: (a: bigint) => bigint): Piece[] =>
-    loads.map((ph) => ({label: `${name} PT_LOAD ${ph.index}`, mem: shift(addr(ph)), data: elf.segmentData(ph), memsz: ph.memsz}));
+    loads.map((ph) => ({label: `PT_LOAD ${ph.index}`, mem: shift(addr(ph)), data: elf.segmentData(ph), memsz: ph.memsz}));
 
+  const notes: string[] = [];
   const holder = elf.loadSegmentForVaddr(elf.header.entry);
   let entry: bigint | undefined = holder === undefined ? undefined : addr(holder) + (elf.header.entry - holder.vaddr);
+  if (entry === undefined && opts.useVaddr !== true) {
+    // Images linked high with a physical e_entry (Xen, some firmware): e_entry already names a loaded byte.
+    const e = elf.header.entry;
+    if (loads.some((ph) => e >= ph.paddr && e < ph.paddr + ph.memsz)) {
+      entry = e;
+      notes.push(`e_entry ${hex(e)} is in no PT_LOAD's virtual range but inside one's physical range: used as the physical entry`);
+    }
+  }
   if (entry === undefined && opts.entryOverride !== true) {
     throw new KexecError(
       'plan',
@@ -51,7 +60,7 @@ export function elfImage(elf: ElfFile, map: MemoryMap, opts: ElfImageOptions): I
     );
   }
   const base: Omit<Image, 'fixed'> = {
-    kind: 'elf', arch: archName(elf.header.machine, elf.is64), machine: elf.header.machine, files: [elf.file],
+    kind: 'elf', arch: archName(elf.header.machine, elf.is64), machine: elf.header.machine, files: [elf.file], notes,
   };
   const fixed = piecesAt((a) => a);
   const inRam = fixed.every((p) => ramRangeContaining(map, new Range(alignDown(p.mem, opts.pageSize), alignUp(p.mem + p.memsz, opts.pageSize))) !== undefined);

@@ -50,4 +50,6 @@ export interface Image {
   /** Physical entry when the image has no movable group. */
   readonly entry?: bigint;
   readonly movable?: MovableGroup;
+  /** Facts worth telling the user about how the image was read (e.g. "e_entry is already physical"). */
+  readonly notes?: string[];
 }

@@ -20,6 +20,7 @@ export interface PlanJSON {
   }[];
   budget: {used: number; max: number};
   merges: string[];
+  notes: string[];
   memoryMap: MemoryMapJSON;
   handoff?: Record<string, unknown>;
   digest: string;
@@ -44,6 +45,7 @@ export function planToJSON(plan: Plan): PlanJSON {
     })),
     budget: {used: plan.segments.length, max: KEXEC_SEGMENT_MAX},
     merges: [...plan.merges],
+    notes: [...plan.notes],
     memoryMap: memoryMapToJSON(plan.memoryMap),
     ...(plan.handoff === undefined ? {} : {handoff: plan.handoff}),
     digest: plan.digest,

@@ -61,7 +61,7 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
   const notes = checkOverlaps(sorted);
   const extents = groupExtents(sorted, pageSize, map);
   checkInsideRam(extents, map);
-  const merges = [...notes, ...fitBudget(extents, map)];
+  const merges = fitBudget(extents, map);
 
   const segments: Segment[] = extents.map((e) => {
     const {parts, bufsz} = partsFor(e.start, e.pieces);
@@ -88,6 +88,7 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
     memoryMap: map,
     files: image.files,
     merges,
+    notes: [...(image.notes ?? []), ...notes],
     ...(handoff === undefined ? {} : {handoff}),
     digest: planDigest(body),
   };

@@ -41,6 +41,8 @@ export interface Plan {
   readonly files: readonly string[];
   /** What the planner merged to stay within the segment budget, in words. */
   readonly merges: readonly string[];
+  /** Other facts about how the plan was built (from the image builder and the planner). */
+  readonly notes: readonly string[];
   readonly handoff?: Record<string, unknown>;
   /** Hex SHA-256 over the plan's canonical description (arch, entry, flags, every segment's mem/memsz/bufsz/sha256). */
   readonly digest: string;

@@ -1,0 +1,45 @@
+/**
+ * `kexec-ts plan IMAGE [MODULES...]`: build and validate a segment plan without staging anything.
+ */
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand} from '../cli/base-command.js';
+import {planFlags, planRequestFromFlags} from '../cli/plan-flags.js';
+import {exportPlan} from '../plan/export.js';
+import {planToJSON, type PlanJSON} from '../plan/plan-json.js';
+import {planFiles} from '../pipeline/plan-files.js';
+import {renderPlan} from '../render/plan-text.js';
+
+export default class PlanCommand extends BaseCommand {
+  static override summary = 'Plan how an image is laid out in physical memory, without staging it.';
+  static override description =
+    'Reads IMAGE, places every PT_LOAD (or the FreeBSD kernel and its MODULES) in the memory map, merges the pieces ' +
+    'into at most 16 page-aligned kexec segments, checks every rule kexec_load relies on, and prints the segment ' +
+    'table, the entry and a picture of the memory map.\n' +
+    'Exit codes: 0 ok, 2 usage or memory map error, 3 bad input file, 4 the plan cannot be built.';
+  static override strict = false;
+  static override args = {
+    image: Args.string({description: 'kernel or ELF image to plan', required: true}),
+    modules: Args.string({description: 'FreeBSD kernel modules to load with the kernel (by path or name)'}),
+  };
+  static override flags = {
+    ...planFlags,
+    export: Flags.string({description: 'write DIR/plan.json and DIR/segment-NN.bin (exactly bufsz bytes each)', helpValue: 'DIR'}),
+  };
+  static override examples = [
+    '<%= config.bin %> plan /boot/kernel/kernel',
+    '<%= config.bin %> plan --profile arm64-virt-2g --json firmware.elf',
+    '<%= config.bin %> plan --memmap phys_segs.txt --export /tmp/plan kernel.elf',
+  ];
+
+  async run(): Promise<PlanJSON> {
+    const {argv, flags} = await this.parse(PlanCommand);
+    const [image, ...modules] = argv as string[];
+    const {plan} = await planFiles(planRequestFromFlags(image as string, modules, flags));
+    if (flags.export !== undefined) exportPlan(plan, flags.export);
+    if (!this.jsonEnabled()) {
+      this.log(renderPlan(plan));
+      if (flags.export !== undefined) this.log(`  exported to ${flags.export}/plan.json and ${plan.segments.length} segment files`);
+    }
+    return planToJSON(plan);
+  }
+}
