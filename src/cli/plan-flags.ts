@@ -1,23 +1,39 @@
 /**
  * Planning flags shared by `plan` and `load`, and their translation into a PlanRequest.
  */
+import {readFileSync} from 'node:fs';
 import {Flags} from '@oclif/core';
-import {parseBigintFlag} from './parse-number.js';
+import {KexecError} from '../errors.js';
+import {parseHowtoFlag} from '../image/freebsd/boot-env.js';
 import type {PlanRequest} from '../pipeline/plan-files.js';
 import {PROFILE_NAMES} from '../plan/profiles.js';
+import {parseBigintFlag} from './parse-number.js';
 
 export const planFlags = {
+  'image-type': Flags.option({options: ['auto', 'freebsd', 'elf'] as const, default: 'auto' as const, description: 'treat IMAGE as a FreeBSD kernel or a generic ELF image (auto: FreeBSD when it carries FreeBSD markers)'})(),
   memmap: Flags.string({description: 'memory map: `sysctl vm.phys_segs` output or a JSON/YAML map file', helpValue: 'FILE'}),
   profile: Flags.string({description: `built-in machine profile (${PROFILE_NAMES.join(', ')})`, helpValue: 'NAME'}),
   'page-size': Flags.string({description: 'page size (default 4K; arm64 kernels may use 16K or 64K)', helpValue: 'SIZE'}),
-  'use-vaddr': Flags.boolean({description: 'place PT_LOADs at p_vaddr instead of p_paddr (images whose p_paddr is unusable)'}),
-  entry: Flags.string({description: 'physical entry address, instead of e_entry translated through its PT_LOAD', helpValue: 'ADDR'}),
+  'use-vaddr': Flags.boolean({description: 'generic ELF: place PT_LOADs at p_vaddr instead of p_paddr'}),
+  entry: Flags.string({description: 'generic ELF: physical entry address, instead of e_entry translated through its PT_LOAD', helpValue: 'ADDR'}),
   placement: Flags.option({options: ['bottom-up', 'top-down'] as const, description: 'where relocatable images go: lowest or highest free RAM'})(),
   min: Flags.string({description: 'lowest physical address a relocatable image may use', helpValue: 'ADDR'}),
   max: Flags.string({description: 'highest physical address (exclusive) a relocatable image may use', helpValue: 'ADDR'}),
+  'module-path': Flags.string({description: 'FreeBSD: module directories, ";"-separated (default /boot/kernel;/boot/modules)', helpValue: 'DIRS'}),
+  'loader-conf': Flags.string({multiple: true, description: 'FreeBSD: loader.conf file(s) to read (default on FreeBSD: /boot/loader.conf and /boot/loader.conf.local)', helpValue: 'FILE'}),
+  env: Flags.string({multiple: true, description: 'FreeBSD: kernel environment variable', helpValue: 'NAME=VALUE'}),
+  'env-file': Flags.string({description: 'FreeBSD: file of NAME=VALUE lines for the kernel environment', helpValue: 'FILE'}),
+  howto: Flags.string({description: 'FreeBSD: boot flags, e.g. "-s -v" (single user, verbose; -h serial console, -D dual console)', helpValue: 'FLAGS'}),
+  'kernel-options': Flags.string({description: 'FreeBSD: kernel arguments (loader.conf kernel_options)', helpValue: 'ARGS'}),
+  symbols: Flags.boolean({allowNo: true, default: true, description: 'FreeBSD: append the kernel symbol table (MODINFOMD_SSYM/ESYM)'}),
+  'efi-map': Flags.string({description: 'FreeBSD: EFI memory map to pass (e.g. `sysctl -b machdep.efi_map`)', helpValue: 'FILE'}),
+  smap: Flags.string({description: 'FreeBSD amd64: BIOS SMAP (packed 20-byte struct bios_smap entries) to pass', helpValue: 'FILE'}),
+  dtb: Flags.string({description: 'FreeBSD: device tree blob to pass (e.g. `sysctl -b hw.fdt.dtb`)', helpValue: 'FILE'}),
+  'fw-handle': Flags.string({description: 'FreeBSD: physical address of the EFI system table (MODINFOMD_FW_HANDLE)', helpValue: 'ADDR'}),
 };
 
 export interface PlanFlagValues {
+  'image-type'?: 'auto' | 'freebsd' | 'elf';
   memmap?: string;
   profile?: string;
   'page-size'?: string;
@@ -26,21 +42,75 @@ export interface PlanFlagValues {
   placement?: 'bottom-up' | 'top-down';
   min?: string;
   max?: string;
+  'module-path'?: string;
+  'loader-conf'?: string[];
+  env?: string[];
+  'env-file'?: string;
+  howto?: string;
+  'kernel-options'?: string;
+  symbols?: boolean;
+  'efi-map'?: string;
+  smap?: string;
+  dtb?: string;
+  'fw-handle'?: string;
+}
+
+function parseAssignment(text: string, where: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new KexecError('usage', `${where}: expected NAME=VALUE, got ${JSON.stringify(text)}`, {reason: 'bad-env'});
+  return [text.slice(0, eq).trim(), text.slice(eq + 1)];
+}
+
+/** --env-file lines, then --env flags (later wins). */
+export function environmentFromFlags(f: Pick<PlanFlagValues, 'env' | 'env-file'>): Map<string, string> {
+  const env = new Map<string, string>();
+  if (f['env-file'] !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(f['env-file'], 'utf8');
+    } catch (e) {
+      throw new KexecError('usage', `--env-file ${f['env-file']}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'EIO'})`, {reason: 'input-unreadable'});
+    }
+    text.split('\n').forEach((line, i) => {
+      const t = line.replace(/\r$/, '');
+      if (/^\s*(#.*)?$/.test(t)) return;
+      const [k, v] = parseAssignment(t, `${f['env-file']}:${i + 1}`);
+      env.set(k, v.replace(/^"(.*)"$/, '$1'));
+    });
+  }
+  for (const e of f.env ?? []) {
+    const [k, v] = parseAssignment(e, '--env');
+    env.set(k, v);
+  }
+  return env;
 }
 
 export function planRequestFromFlags(image: string, modules: string[], f: PlanFlagValues): PlanRequest {
   const opt = <K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> =>
     (v === undefined ? {} : {[key]: v}) as Partial<Record<K, V>>;
+  const num = (flag: string, v: string | undefined): bigint | undefined => (v === undefined ? undefined : parseBigintFlag(flag, v));
+  const env = environmentFromFlags(f);
   return {
     image,
     modules,
+    ...opt('imageType', f['image-type']),
     ...opt('memmap', f.memmap),
     ...opt('profile', f.profile),
-    ...opt('pageSize', f['page-size'] === undefined ? undefined : parseBigintFlag('--page-size', f['page-size'])),
+    ...opt('pageSize', num('--page-size', f['page-size'])),
     useVaddr: f['use-vaddr'] === true,
-    ...opt('entry', f.entry === undefined ? undefined : parseBigintFlag('--entry', f.entry)),
+    ...opt('entry', num('--entry', f.entry)),
     ...opt('placement', f.placement),
-    ...opt('min', f.min === undefined ? undefined : parseBigintFlag('--min', f.min)),
-    ...opt('max', f.max === undefined ? undefined : parseBigintFlag('--max', f.max)),
+    ...opt('min', num('--min', f.min)),
+    ...opt('max', num('--max', f.max)),
+    ...opt('modulePath', f['module-path']),
+    ...opt('loaderConf', f['loader-conf']),
+    ...(env.size > 0 ? {env} : {}),
+    ...opt('howto', f.howto === undefined ? undefined : parseHowtoFlag(f.howto)),
+    ...opt('kernelOptions', f['kernel-options']),
+    symbols: f.symbols !== false,
+    ...opt('efiMap', f['efi-map']),
+    ...opt('smap', f.smap),
+    ...opt('dtb', f.dtb),
+    ...opt('fwHandle', num('--fw-handle', f['fw-handle'])),
   };
 }

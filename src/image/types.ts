@@ -35,6 +35,8 @@ export interface MovableGroup {
   readonly max?: bigint;
   /** Where the group would sit without relocation, tried first when it fits (ET_DYN's link addresses). */
   readonly preferred?: bigint;
+  /** The group may not cross a multiple of this (arm64 locore maps the kernel with one 1 GiB L2 table). */
+  readonly boundary?: bigint;
   readonly materialize: (base: bigint) => Materialized;
 }
 

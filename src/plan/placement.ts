@@ -17,6 +17,8 @@ export interface PlacementRequest {
   readonly min?: bigint;
   readonly max?: bigint;
   readonly preferred?: bigint;
+  /** The block may not cross a multiple of this. */
+  readonly boundary?: bigint;
   readonly strategy: PlacementStrategy;
 }
 
@@ -43,8 +45,10 @@ export function findPlacement(map: MemoryMap, req: PlacementRequest, avoid: read
   const min = req.min ?? 0n;
   const max = req.max ?? 1n << 64n;
   const free = freeRanges(map, avoid, pageSize);
+  const b = req.boundary;
+  const crosses = (base: bigint): boolean => b !== undefined && req.size > 0n && base / b !== (base + req.size - 1n) / b;
   const fits = (base: bigint): boolean =>
-    base % align === 0n && base >= min && base + req.size <= max && free.some((f) => f.containsRange(new Range(base, base + req.size)));
+    base % align === 0n && base >= min && base + req.size <= max && !crosses(base) && free.some((f) => f.containsRange(new Range(base, base + req.size)));
   if (req.preferred !== undefined && fits(req.preferred)) return req.preferred;
 
   let best: bigint | undefined;
@@ -53,15 +57,18 @@ export function findPlacement(map: MemoryMap, req: PlacementRequest, avoid: read
     const hi = f.end < max ? f.end : max;
     if (hi <= lo || hi - lo < req.size) continue;
     if (req.strategy === 'bottom-up') {
-      const base = alignUp(lo, align);
-      if (base + req.size <= hi) return base;
+      let base = alignUp(lo, align);
+      if (b !== undefined && crosses(base)) base = alignUp(alignUp(base + 1n, b), align);
+      if (base + req.size <= hi && !crosses(base)) return base;
     } else {
-      const base = alignDown(hi - req.size, align);
-      if (base >= lo && (best === undefined || base > best)) best = base;
+      let base = alignDown(hi - req.size, align);
+      if (b !== undefined && crosses(base)) base = alignDown(alignDown(base + req.size - 1n, b) - req.size, align);
+      if (base >= lo && !crosses(base) && (best === undefined || base > best)) best = base;
     }
   }
   if (best !== undefined) return best;
-  const limits = `${req.min === undefined ? '' : ` at or above ${hex(min)}`}${req.max === undefined ? '' : ` below ${hex(max)}`}`;
+  const limits = `${req.min === undefined ? '' : ` at or above ${hex(min)}`}${req.max === undefined ? '' : ` below ${hex(max)}`}` +
+    `${b === undefined ? '' : ` without crossing a ${hex(b)} boundary`}`;
   throw new KexecError(
     'plan',
     `${req.label}: no free RAM range of ${map.source} holds ${hex(req.size)} bytes aligned to ${hex(align)}${limits} ` +

@@ -40,6 +40,7 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
       {
         label: g.label, size: g.size, align: g.align, strategy: options.strategy ?? 'bottom-up',
         ...(g.preferred === undefined ? {} : {preferred: g.preferred}),
+        ...(g.boundary === undefined ? {} : {boundary: g.boundary}),
         ...maxOf(g.min, options.min, 'min'),
         ...maxOf(g.max, options.max, 'max'),
       },

@@ -9,7 +9,8 @@ import {renderTable} from './table.js';
 
 export function renderPlan(plan: Plan): string {
   const out: string[] = [];
-  out.push(`plan for ${plan.files.join(' + ')}`);
+  const more = plan.files.length - 1;
+  out.push(`plan for ${plan.files[0] ?? '?'}${more > 0 ? ` + ${more} module${more > 1 ? 's' : ''}` : ''}`);
   out.push(`  ${plan.kind === 'freebsd' ? 'FreeBSD kernel' : 'generic ELF image'}, ${plan.arch}, page size ${hex(plan.pageSize)}, memory map: ${plan.memoryMap.source}`);
   out.push(`  entry ${hex(plan.entry)}`);
   if (plan.handoff !== undefined) {

@@ -1,0 +1,72 @@
+/**
+ * The memory description the new kernel needs. amd64 panics without MODINFOMD_EFI_MAP or MODINFOMD_SMAP
+ * (machdep.c native_parse_memmap: "No BIOS smap or EFI map info from loader!"); arm64 panics without an EFI map
+ * or a DTB ("Cannot get physical memory regions"). kexec-ts passes what the user gives (--efi-map, --smap, --dtb,
+ * e.g. from `sysctl -b machdep.efi_map` / `hw.fdt.dtb`), else it synthesizes one from the RAM ranges of the
+ * memory map it planned against (vm.phys_segs: RAM the running kernel may hand out, so safe for the new one).
+ *   struct bios_smap { u64 base; u64 length; u32 type; } packed, SMAP_TYPE_MEMORY = 1 (sys/x86/include/bios.h)
+ *   struct efi_map_header { u64 memory_size; u64 descriptor_size; u32 descriptor_version; } padded to 16,
+ *   then descriptors { u32 Type; u32 pad; u64 PhysicalStart, VirtualStart, NumberOfPages, Attribute }
+ */
+import {hex} from '../../errors.js';
+import {ramRanges, type MemoryMap} from '../../plan/memory-map.js';
+import {MODINFOMD_ARM64, MODINFOMD_X86} from './constants.js';
+import type {MetadataRecord} from './metadata-encoder.js';
+
+const EFI_CONVENTIONAL_MEMORY = 7;
+const EFI_MEMORY_WB = 0x8n;
+const EFI_DESCRIPTOR_SIZE = 48;
+const EFI_HEADER_SIZE = 32; // roundup(sizeof(struct efi_map_header) = 24, 16)
+
+export interface FirmwareInputs {
+  readonly efiMap?: Uint8Array;
+  readonly smap?: Uint8Array;
+  readonly memoryMap: MemoryMap;
+}
+
+export function synthesizeSmap(map: MemoryMap): Uint8Array {
+  const ranges = ramRanges(map);
+  const out = new Uint8Array(20 * ranges.length);
+  const dv = new DataView(out.buffer);
+  ranges.forEach((r, i) => {
+    dv.setBigUint64(i * 20, r.start, true);
+    dv.setBigUint64(i * 20 + 8, r.size, true);
+    dv.setUint32(i * 20 + 16, 1, true);
+  });
+  return out;
+}
+
+export function synthesizeEfiMap(map: MemoryMap): Uint8Array {
+  const ranges = ramRanges(map).filter((r) => r.start % 0x1000n === 0n && r.size >= 0x1000n);
+  const out = new Uint8Array(EFI_HEADER_SIZE + EFI_DESCRIPTOR_SIZE * ranges.length);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(EFI_DESCRIPTOR_SIZE * ranges.length), true);
+  dv.setBigUint64(8, BigInt(EFI_DESCRIPTOR_SIZE), true);
+  dv.setUint32(16, 1, true);
+  ranges.forEach((r, i) => {
+    const d = EFI_HEADER_SIZE + i * EFI_DESCRIPTOR_SIZE;
+    dv.setUint32(d, EFI_CONVENTIONAL_MEMORY, true);
+    dv.setBigUint64(d + 8, r.start, true);
+    dv.setBigUint64(d + 16, r.start, true);
+    dv.setBigUint64(d + 24, r.size / 0x1000n, true);
+    dv.setBigUint64(d + 32, EFI_MEMORY_WB, true);
+  });
+  return out;
+}
+
+/** The memory record for the kernel, and a sentence saying where it came from. */
+export function memoryRecord(arch: string, f: FirmwareInputs): {record: MetadataRecord; source: string} {
+  if (arch === 'amd64') {
+    if (f.efiMap !== undefined) return {record: {type: MODINFOMD_X86.EFI_MAP, data: f.efiMap}, source: `EFI memory map given (${hex(f.efiMap.length)} bytes)`};
+    const smap = f.smap ?? synthesizeSmap(f.memoryMap);
+    return {
+      record: {type: MODINFOMD_X86.SMAP, data: smap},
+      source: f.smap !== undefined ? `SMAP given (${smap.length / 20} entries)` : `SMAP synthesized from the RAM ranges of ${f.memoryMap.source} (${smap.length / 20} entries)`,
+    };
+  }
+  const efi = f.efiMap ?? synthesizeEfiMap(f.memoryMap);
+  return {
+    record: {type: MODINFOMD_ARM64.EFI_MAP, data: efi},
+    source: f.efiMap !== undefined ? `EFI memory map given (${hex(efi.length)} bytes)` : `EFI memory map synthesized from the RAM ranges of ${f.memoryMap.source}`,
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * A FreeBSD kernel plus modules as one movable Image, laid out the way loader.efi does it (stand/common
+ * load_elf.c, load_elf_obj.c, module.c, and stand/efi/loader/bootinfo.c bi_load), in loader addresses:
+ *   kernel, modules (each page-aligned after the previous file), env (page), [dtb (page)], metadata at modulep,
+ *   kernend = roundup(modulep + size, PAGE);
+ * plus the trampoline kern_kexec.c does not supply: amd64 at loader address 1 MiB (physical base + 1 MiB, inside
+ * the 2 MiB hole below KERNSTART, as kboot puts it) with its page tables after it; arm64 right after kernend.
+ * The planner picks the physical base (2 MiB aligned; amd64 below 4 GiB with 16 MiB free after kernend for the
+ * kernel's early allocations; arm64 not crossing 1 GiB); materialize(base) then writes every address.
+ */
+import {basename} from 'node:path';
+import type {ElfFile} from '../../elf/elf-file.js';
+import {KexecError, hex} from '../../errors.js';
+import type {MemoryMap} from '../../plan/memory-map.js';
+import type {Image, Piece} from '../types.js';
+import {AMD64_PAGE_TABLE_PAGES, amd64PageTables} from './amd64-page-tables.js';
+import {encodeEnvironment, envToHowto, howtoToEnv, parseBootArgs} from './boot-env.js';
+import {KERNBASE_ARM64, MODINFOMD, MODINFOMD_ARM64, MODINFOMD_X86, NBPDR, PAGE_SIZE} from './constants.js';
+import {layoutElfFile, requireKernphys} from './elf-layout.js';
+import {buildFileSet, type AddedDependency, type ModuleRequest} from './file-set.js';
+import {memoryRecord} from './firmware-memory.js';
+import {roundup, type LoadedFile} from './loaded-file.js';
+import {encode, encodeMetadata, measureMetadata, u32, type MetadataRecord} from './metadata-encoder.js';
+import type {ModuleSearch} from './module-search.js';
+import {loadTrampoline, patchTrampoline} from './trampoline.js';
+
+const U64 = (1n << 64n) - 1n;
+const SLACK = 16n << 20n;
+const AMD64_TRAMP_AT = 0x100000n;
+
+export interface FreeBsdImageOptions {
+  readonly arch: string;
+  readonly modules: readonly ModuleRequest[];
+  readonly search: ModuleSearch;
+  readonly env: ReadonlyMap<string, string>;
+  readonly howto: number;
+  readonly kernelArgs?: string;
+  readonly symbols: boolean;
+  readonly memoryMap: MemoryMap;
+  readonly efiMap?: Uint8Array;
+  readonly smap?: Uint8Array;
+  readonly dtb?: Uint8Array;
+  readonly fwHandle?: bigint;
+}
+
+export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promise<Image> {
+  if (!elf.is64 || !elf.header.littleEndian) {
+    throw new KexecError('plan', `${elf.file}: 32-bit and big-endian FreeBSD kernels are not supported (${o.arch})`, {reason: 'arch-unsupported'});
+  }
+  const arch = o.arch === 'amd64' || o.arch === 'arm64' ? o.arch : undefined;
+  if (arch === undefined) {
+    throw new KexecError('plan', `${elf.file}: FreeBSD kexec is implemented for amd64 and arm64 only; on ${o.arch} kexec_load_md() returns ENOSYS`, {
+      reason: 'arch-unsupported', hint: 'use --image-type elf to plan it as a generic ELF image',
+    });
+  }
+  if (arch === 'amd64') requireKernphys(elf);
+  const kernel = layoutElfFile(elf, {arch, name: elf.file, loadaddr: 0n, symbols: o.symbols, ...(o.kernelArgs === undefined ? {} : {args: o.kernelArgs})});
+  const origin = arch === 'amd64' ? 0n : KERNBASE_ARM64;
+  if (arch === 'amd64' && kernel.addr < AMD64_TRAMP_AT + BigInt((1 + AMD64_PAGE_TABLE_PAGES) * 0x1000)) {
+    throw new KexecError('plan', `${elf.file}: kernel starts at loader address ${hex(kernel.addr)}, inside the 1 MiB hole kexec-ts needs for its trampoline (expected 0x200000, KERNSTART)`, {reason: 'kernel-layout'});
+  }
+  if (arch === 'arm64' && (kernel.addr < KERNBASE_ARM64 || kernel.addr - KERNBASE_ARM64 >= NBPDR)) {
+    throw new KexecError('plan', `${elf.file}: first PT_LOAD at ${hex(kernel.addr)} is not within 2 MiB above arm64 KERNBASE ${hex(KERNBASE_ARM64)}`, {reason: 'kernel-layout'});
+  }
+  const set = await buildFileSet(kernel, elf, arch, o.modules, o.search, o.symbols);
+
+  // bi_load: howto, environment, modulep, kernend.
+  const env = new Map(o.env);
+  env.set('kernelname', elf.file);
+  let howto = o.howto;
+  if (o.kernelArgs !== undefined) howto |= parseBootArgs(o.kernelArgs, env);
+  howtoToEnv(o.howto, env);
+  howto |= envToHowto(env);
+  let addr = roundup(set.files.reduce((m, f) => (f.addr + f.size > m ? f.addr + f.size : m), 0n), PAGE_SIZE);
+  const envp = addr;
+  const envBlock = encodeEnvironment(env);
+  addr = roundup(addr + BigInt(envBlock.length), PAGE_SIZE);
+  let dtbp: bigint | undefined;
+  if (o.dtb !== undefined) {
+    dtbp = addr;
+    addr += roundup(BigInt(o.dtb.length), PAGE_SIZE);
+  }
+  const modulep = addr;
+  const mem = memoryRecord(arch, {memoryMap: o.memoryMap, ...(o.efiMap === undefined ? {} : {efiMap: o.efiMap}), ...(o.smap === undefined ? {} : {smap: o.smap})});
+  const biAdded = (kernend: bigint): MetadataRecord[] => [
+    {type: MODINFOMD.HOWTO, data: u32(howto)},
+    {type: MODINFOMD.ENVP, data: encode.u64(envp)},
+    ...(dtbp === undefined ? [] : [{type: arch === 'amd64' ? MODINFOMD_X86.DTBP : MODINFOMD_ARM64.DTBP, data: encode.u64(dtbp)}]),
+    {type: MODINFOMD.KERNEND, data: encode.u64(kernend)},
+    ...(arch === 'amd64' ? [{type: MODINFOMD_X86.MODULEP, data: encode.u64(modulep)}] : []),
+    ...(o.fwHandle === undefined ? [] : [{type: MODINFOMD.FW_HANDLE, data: encode.u64(o.fwHandle)}]),
+    mem.record,
+  ];
+  const withBiLoad = (kernend: bigint): LoadedFile[] => {
+    const [k, ...rest] = set.files as [LoadedFile, ...LoadedFile[]];
+    return [{...k, metadata: [...biAdded(kernend).reverse(), ...k.metadata]}, ...rest];
+  };
+  const mdSize = BigInt(measureMetadata(withBiLoad(0n)));
+  const kernend = roundup(modulep + mdSize, PAGE_SIZE);
+  const metadata = encodeMetadata(withBiLoad(kernend));
+
+  const tramp = loadTrampoline(arch);
+  const trampAt = arch === 'amd64' ? AMD64_TRAMP_AT : kernend;
+  const imageEnd = arch === 'amd64' ? kernend : kernend + BigInt(tramp.bytes.length);
+  const size = roundup(imageEnd - origin + SLACK, NBPDR);
+  const files = set.files;
+  const entryVa = elf.header.entry;
+
+  return {
+    kind: 'freebsd', arch, machine: elf.header.machine, files: files.map((f) => f.name),
+    fixed: [],
+    notes: [mem.source, ...describeAdded(set.added)],
+    movable: {
+      label: `FreeBSD ${arch} kernel ${basename(elf.file)} with ${files.length - 1} module(s)`,
+      size, align: NBPDR,
+      ...(arch === 'amd64' ? {max: 1n << 32n} : {boundary: 1n << 30n}),
+      materialize: (base) => {
+        const phys = (a: bigint): bigint => (a - origin + base) & U64;
+        const pieces: Piece[] = files.flatMap((f) => f.pieces.map((p) => ({label: p.label, mem: phys(p.at), data: p.data, memsz: p.memsz})));
+        pieces.push({label: 'environment', mem: phys(envp), data: envBlock, memsz: BigInt(envBlock.length)});
+        if (o.dtb !== undefined && dtbp !== undefined) pieces.push({label: 'dtb', mem: phys(dtbp), data: o.dtb, memsz: BigInt(o.dtb.length)});
+        pieces.push({label: 'metadata', mem: phys(modulep), data: metadata, memsz: BigInt(metadata.length)});
+        const trampPa = phys(trampAt);
+        const kernelEntry = arch === 'amd64' ? phys((entryVa + kernel.off) & U64) : phys(entryVa);
+        let trampBytes: Uint8Array;
+        if (arch === 'amd64') {
+          const tablesPa = trampPa + 0x1000n;
+          pieces.push({label: 'page tables', mem: tablesPa, data: amd64PageTables(tablesPa, base), memsz: BigInt(AMD64_PAGE_TABLE_PAGES * 0x1000)});
+          trampBytes = patchTrampoline(tramp, {
+            param_gdt_base: {value: trampPa + BigInt(tramp.symbols.tramp_gdt ?? 0), width: 8},
+            param_pt4: {value: tablesPa, width: 8},
+            param_entry: {value: entryVa, width: 8},
+            param_modulep: {value: modulep, width: 4},
+            param_kernend: {value: kernend, width: 4},
+          });
+        } else {
+          trampBytes = patchTrampoline(tramp, {param_entry: {value: kernelEntry, width: 8}, param_modulep: {value: modulep, width: 8}});
+        }
+        pieces.push({label: `${arch} trampoline`, mem: trampPa, data: trampBytes, memsz: BigInt(trampBytes.length)});
+        const physOffset = (base - origin) & U64;
+        return {
+          pieces,
+          entry: trampPa,
+          handoff: {
+            kind: 'freebsd', arch, entry: hex(trampPa), kernelEntry: hex(kernelEntry), kernelEntryVirtual: hex(entryVa),
+            loadBase: hex(base), ...(arch === 'amd64' ? {kernphys: hex(base + NBPDR)} : {}),
+            modulep: hex(modulep), kernend: hex(kernend), metadata: hex(phys(modulep)), metadataSize: hex(metadata.length),
+            envp: hex(envp), physOffset: hex(physOffset), howto: hex(howto),
+            env: Object.fromEntries([...env.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+            memoryMapRecord: mem.source,
+            files: files.map((f) => ({name: f.name, type: f.type, addr: hex(f.addr), size: hex(f.size), physical: hex(phys(f.addr)),
+              modules: f.provides.map((m) => `${m.name}@${m.version}`), ...(f.args === undefined ? {} : {args: f.args})})),
+            dependencies: set.added.map((a) => ({file: a.file, module: a.module, neededBy: a.neededBy, how: a.how})),
+          },
+        };
+      },
+    },
+  };
+}
+
+function describeAdded(added: readonly AddedDependency[]): string[] {
+  return added.map((a) => `added ${basename(a.file)} for module "${a.module}" needed by ${basename(a.neededBy)} (${a.how})`);
+}

@@ -1,0 +1,83 @@
+/**
+ * linker.hints reader (written by usr.sbin/kldxref/kldxref.c, read by stand/common/module.c moduledir_readhints
+ * and mod_search_hints):
+ *   file   := int32 version (1); record*          (target byte order; at most LINKER_HINTS_MAX = 1 MiB)
+ *   record := int32 reclen; body[reclen]          body := int32 type; payload
+ *   MDT_MODULE (2):  str modname; str kldfile
+ *   MDT_VERSION (3): str modname; <align 4>; int32 version; str kldfile
+ *   str    := u8 len; len bytes (no NUL)            ints are 4-byte aligned relative to the file start
+ * Only MODULE and VERSION records are kept; PNP_INFO records are skipped by length.
+ */
+import {readFile} from 'node:fs/promises';
+import {KexecError, hex} from '../../errors.js';
+
+export const LINKER_HINTS_VERSION = 1;
+export const LINKER_HINTS_MAX = 1 << 20;
+
+export interface HintRecord {
+  readonly type: 2 | 3;
+  readonly modname: string;
+  /** MDT_VERSION only. */
+  readonly version?: number;
+  readonly kldfile: string;
+}
+
+export function parseLinkerHints(bytes: Uint8Array, file: string): HintRecord[] {
+  const fail = (at: number, what: string): KexecError =>
+    new KexecError('badInput', `${file}: offset ${hex(at)}: ${what}`, {reason: 'linker-hints-malformed', hint: 'regenerate it with kldxref(8)'});
+  if (bytes.length > LINKER_HINTS_MAX) throw fail(0, `file is ${bytes.length} bytes, more than LINKER_HINTS_MAX (${LINKER_HINTS_MAX})`);
+  if (bytes.length < 4) throw fail(0, 'too short for the version word');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getInt32(0, true);
+  if (version !== LINKER_HINTS_VERSION) throw fail(0, `version ${version}, expected ${LINKER_HINTS_VERSION}`);
+  const out: HintRecord[] = [];
+  let at = 4;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) throw fail(at, 'record length runs past the end of the file');
+    const reclen = dv.getInt32(at, true);
+    const body = at + 4;
+    const end = body + reclen;
+    if (reclen < 4 || end > bytes.length) throw fail(at, `record length ${reclen} runs past the end of the file (${bytes.length} bytes)`);
+    let cp = body;
+    const int = (): number => {
+      cp = (cp + 3) & ~3;
+      if (cp + 4 > end) throw fail(cp, 'integer runs past the end of its record');
+      const v = dv.getInt32(cp, true);
+      cp += 4;
+      return v;
+    };
+    const str = (): string => {
+      if (cp >= end) throw fail(cp, 'string runs past the end of its record');
+      const len = bytes[cp] ?? 0;
+      if (cp + 1 + len > end) throw fail(cp, `string of ${len} bytes runs past the end of its record`);
+      const s = Buffer.from(bytes.subarray(cp + 1, cp + 1 + len)).toString('latin1');
+      cp += 1 + len;
+      return s;
+    };
+    const type = int();
+    if (type === 2) {
+      const modname = str();
+      out.push({type: 2, modname, kldfile: str()});
+    } else if (type === 3) {
+      const modname = str();
+      const v = int();
+      out.push({type: 3, modname, version: v, kldfile: str()});
+    }
+    at = end;
+  }
+  return out;
+}
+
+/** Reads DIR/linker.hints; undefined when the directory has none (the loader then falls back to file names). */
+export async function readLinkerHints(dir: string): Promise<HintRecord[] | undefined> {
+  const file = `${dir}/linker.hints`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new KexecError('badInput', `${file}: cannot be read (${code ?? 'EIO'})`, {reason: 'linker-hints-unreadable'});
+  }
+  return parseLinkerHints(bytes, file);
+}
