@@ -50,6 +50,8 @@ export interface PlanRequest extends FreeBsdRequest {
   readonly placement?: PlacementStrategy;
   readonly min?: bigint;
   readonly max?: bigint;
+  /** The image, when the caller has already read it. */
+  readonly elf?: ElfFile;
 }
 
 export interface PlanResult {
@@ -109,7 +111,7 @@ async function buildFreeBsd(elf: ElfFile, req: PlanRequest, map: MemoryMap): Pro
 }
 
 export async function planFiles(req: PlanRequest): Promise<PlanResult> {
-  const elf = await ElfFile.open(req.image);
+  const elf = req.elf ?? (await ElfFile.open(req.image));
   const {map, pageSize: profilePageSize} = await chooseMemoryMap(req, elf.header.machine);
   const pageSize = req.pageSize ?? profilePageSize ?? DEFAULT_PAGE_SIZE;
   const type = req.imageType ?? 'auto';

@@ -50,6 +50,6 @@ export function renderMemoryPicture(map: MemoryMap, segments: readonly Seg[], wi
     const zoom = segments.map((s) => (inside.includes(s) ? s : {mem: 0n, memsz: 0n}));
     lines.push(`  ${`${hex(lo)}-${hex(hi)}`.padStart(labelWidth)} ${'zoom'.padEnd(typeWidth)} |${bar(span, '.', zoom, barWidth)}|`);
   }
-  lines.push(`  ${''.padStart(labelWidth)} ${''.padEnd(typeWidth)}  0-f segment, + several, . free RAM, # not RAM`);
+  lines.push('  legend: 0-f segment, + several segments, . free RAM, # not RAM');
   return lines.join('\n');
 }

@@ -1,0 +1,175 @@
+/**
+ * The native FreeBSD backend: stages a Plan with kexec_load(2) and boots it with reboot(RB_KEXEC).
+ *
+ * FreeBSD sources: sys/sys/kexec.h (struct kexec_segment, KEXEC_SEGMENT_MAX = 16, the userland prototype) and
+ * sys/kern/kern_kexec.c (sys_kexec_load: securelevel and PRIV_REBOOT; kern_kexec_load: count, EBUSY guard, qsort by
+ * mem, bufsz <= memsz and the one-vm_phys_seg rule, copyin of every buf; nseg == 0 drops the staged image; the
+ * shutdown_final handler kexec_reboot runs the image when reboot(2)'s howto has RB_KEXEC). The kernel checks little
+ * else, and a malformed call can panic it, so every plan is re-validated here against the live memory map.
+ *
+ * koffi is imported lazily (src/backend/native/ffi.ts) by probe/load/unload/exec only. Tests bind a mock library.
+ */
+import {execFile} from 'node:child_process';
+import {promisify} from 'node:util';
+import {KexecError, hex} from '../../errors.js';
+import {loadMemoryMap} from '../../plan/map-file.js';
+import type {MemoryMap} from '../../plan/memory-map.js';
+import {parsePhysSegs} from '../../plan/phys-segs.js';
+import {segmentBuffer} from '../../plan/segment-bytes.js';
+import type {Plan, Segment} from '../../plan/types.js';
+import {assertValidPlan} from '../../plan/validate.js';
+import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord} from '../types.js';
+import {syscallError} from './errno.js';
+import {bindNative, type FfiSegment, type NativeBinding} from './ffi.js';
+import {DEFAULT_REBOOT_HEADER, resolveRbKexec} from './rb-kexec.js';
+import {readRecord, removeRecord, writeRecord} from './record.js';
+
+const run = promisify(execFile);
+
+export interface NativeBackendOptions {
+  /** Library providing kexec_load and reboot (default on FreeBSD: libsys.so.7, then libc.so.7). */
+  readonly library?: string;
+  /** Where to read `#define RB_KEXEC` (default /usr/include/sys/reboot.h). */
+  readonly rebootHeader?: string;
+  /** RB_KEXEC's value; wins over the header. */
+  readonly rbKexec?: number | bigint;
+  /** A memory map file (vm.phys_segs text or JSON/YAML) instead of `sysctl -n vm.phys_segs`. */
+  readonly memmapPath?: string;
+  /** Where the staged-image record (staged.json) lives. */
+  readonly recordDir: string;
+}
+
+/** FreeBSD's name for the architecture node runs on (x64 -> amd64). */
+export function hostArch(arch: string = process.arch): string {
+  return arch === 'x64' ? 'amd64' : arch === 'ia32' ? 'i386' : arch;
+}
+
+const SYSCTL_PHYS_SEGS = 'sysctl -n vm.phys_segs';
+
+function compareMem(a: Segment, b: Segment): number {
+  return a.mem < b.mem ? -1 : a.mem > b.mem ? 1 : 0;
+}
+
+function describeLoad(entry: bigint, nseg: number, flags: bigint): string {
+  return `kexec_load(entry=${hex(entry)}, nseg=${nseg}, flags=${flags.toString()})`;
+}
+
+export class NativeBackend implements Backend {
+  readonly name = 'native' as const;
+  readonly options: NativeBackendOptions;
+
+  constructor(options: NativeBackendOptions) {
+    this.options = options;
+  }
+
+  private binding(): Promise<NativeBinding> {
+    return bindNative(this.options.library);
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const arch = hostArch();
+    try {
+      const b = await this.binding();
+      const pageSize = await this.pageSize();
+      return {backend: 'native', available: true, arch, ...(pageSize === undefined ? {} : {pageSize}), reason: `kexec_load bound from ${b.library}`};
+    } catch (e) {
+      const reason = e instanceof KexecError ? e.message : String(e);
+      return {backend: 'native', available: false, arch, reason};
+    }
+  }
+
+  /** hw.pagesize on FreeBSD (undefined elsewhere or when sysctl fails: the probe still succeeds). */
+  private async pageSize(): Promise<bigint | undefined> {
+    if (process.platform !== 'freebsd') return undefined;
+    try {
+      const {stdout} = await run('sysctl', ['-n', 'hw.pagesize'], {encoding: 'utf8'});
+      return /^\d+$/.test(stdout.trim()) ? BigInt(stdout.trim()) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async memoryMap(): Promise<MemoryMap> {
+    if (this.options.memmapPath !== undefined) return loadMemoryMap(this.options.memmapPath);
+    let stdout: string;
+    try {
+      ({stdout} = await run('sysctl', ['-n', 'vm.phys_segs'], {encoding: 'utf8', maxBuffer: 16 << 20}));
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
+      throw new KexecError('backend', `backend native: cannot read the memory map: \`${SYSCTL_PHYS_SEGS}\` failed: ${why}`, {
+        reason: 'memory-map-unavailable',
+        hint: 'run on the FreeBSD target, or give a memory map file (native.memmapPath / --memmap)',
+        cause: e,
+      });
+    }
+    return parsePhysSegs(stdout, SYSCTL_PHYS_SEGS);
+  }
+
+  async load(plan: Plan): Promise<StagedRecord> {
+    const arch = hostArch();
+    if (plan.arch !== arch) {
+      throw new KexecError('backend', `backend native: the plan is for ${plan.arch} but this machine is ${arch}`, {
+        reason: 'arch-mismatch',
+        hint: `plan an ${arch} image for this machine`,
+      });
+    }
+    assertValidPlan(plan, await this.memoryMap());
+    const sorted = [...plan.segments].sort(compareMem);
+    const segments: FfiSegment[] = sorted.map((s) => {
+      const buf = s.bufsz === 0n ? null : segmentBuffer(s);
+      if (buf !== null && BigInt(buf.length) !== s.bufsz) {
+        throw new KexecError('internal', `backend native: segment at ${hex(s.mem)} has ${buf.length} bytes, bufsz is ${hex(s.bufsz)}`);
+      }
+      return {buf, bufsz: s.bufsz, mem: s.mem, memsz: s.memsz};
+    });
+    const b = await this.binding();
+    const call = describeLoad(plan.entry, segments.length, plan.flags);
+    const r = b.kexecLoad(plan.entry, segments, plan.flags);
+    if (r.rc !== 0) {
+      throw syscallError(call, r.errno, 'kexec_load', {library: b.library, digest: plan.digest});
+    }
+    const record: StagedRecord = {
+      backend: 'native',
+      digest: plan.digest,
+      kind: plan.kind,
+      arch: plan.arch,
+      entry: hex(plan.entry),
+      files: [...plan.files],
+      segments: sorted.length,
+      memsz: hex(sorted.reduce((n, s) => n + s.memsz, 0n)),
+      stagedAt: new Date().toISOString(),
+    };
+    await writeRecord(this.options.recordDir, record);
+    return record;
+  }
+
+  async unload(): Promise<void> {
+    const b = await this.binding();
+    const r = b.kexecLoad(0n, [], 0n);
+    if (r.rc !== 0) throw syscallError(describeLoad(0n, 0, 0n), r.errno, 'kexec_load', {library: b.library});
+    await removeRecord(this.options.recordDir);
+  }
+
+  async status(): Promise<BackendStatus> {
+    return {backend: 'native', staged: await readRecord(this.options.recordDir), booted: null, stateDir: this.options.recordDir};
+  }
+
+  /** reboot(RB_KEXEC): does not return on success. Refuses (exit 7) when nothing is recorded, unless forced. */
+  async exec(options: ExecOptions): Promise<BootReport> {
+    const record = await readRecord(this.options.recordDir);
+    if (record === null && options.force !== true) {
+      throw new KexecError('nothingStaged', `backend native: nothing is recorded as staged in ${this.options.recordDir}; reboot(RB_KEXEC) with no staged image reboots normally`, {
+        hint: 'load an image first (`kexec-ts load`), or pass --force to reboot(RB_KEXEC) anyway',
+      });
+    }
+    const howto = await resolveRbKexec(this.options.rbKexec, this.options.rebootHeader ?? DEFAULT_REBOOT_HEADER);
+    const b = await this.binding();
+    const call = `reboot(howto=${hex(howto >>> 0)})`;
+    const r = b.reboot(howto);
+    if (r.rc === -1) throw syscallError(call, r.errno, 'reboot', {library: b.library});
+    throw new KexecError('backend', `backend native: ${call} returned ${r.rc} instead of rebooting`, {
+      reason: 'reboot-returned',
+      details: {syscall: call, library: b.library, rc: r.rc},
+    });
+  }
+}

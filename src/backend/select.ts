@@ -1,0 +1,58 @@
+/**
+ * Backend selection: --backend, else config `backend`, else native on FreeBSD (when kexec_load can be bound)
+ * and the simulated machine everywhere else. Every result names the backend, so nobody mistakes a simulated
+ * load for a real one.
+ */
+import type {EffectiveConfig} from '../config/merge-config.js';
+import {KexecError} from '../errors.js';
+import {loadMemoryMap} from '../plan/map-file.js';
+import {getProfile} from '../plan/profiles.js';
+import {NativeBackend} from './native/native-backend.js';
+import {SimBackend, defaultStateDir} from './sim/index.js';
+import type {Backend, BackendName} from './types.js';
+
+/** Where the native backend records what it staged: cleared at boot, like the kernel's staged image. */
+export const NATIVE_RECORD_DIR = '/var/run/kexec-ts';
+
+export interface SelectedBackend {
+  readonly backend: Backend;
+  /** Why this backend was chosen, for diagnostics. */
+  readonly why: string;
+}
+
+export async function selectBackend(settings: EffectiveConfig): Promise<SelectedBackend> {
+  const chosen = settings.backend.value as BackendName | undefined;
+  if (chosen === 'qemu') {
+    throw new KexecError('usage', 'the qemu backend is not available in this version (see the README)', {reason: 'backend-unavailable'});
+  }
+  if (chosen === 'native') return {backend: nativeBackend(settings), why: `backend native (${settings.backend.source})`};
+  if (chosen === 'sim') return {backend: await simBackend(settings), why: `backend sim (${settings.backend.source})`};
+  if (process.platform === 'freebsd') {
+    const native = nativeBackend(settings);
+    const probe = await native.probe();
+    if (probe.available) return {backend: native, why: 'backend native (FreeBSD, kexec_load bound)'};
+    return {backend: await simBackend(settings), why: `backend sim: the native backend is unavailable here (${probe.reason ?? 'unknown reason'})`};
+  }
+  return {backend: await simBackend(settings), why: `backend sim (not FreeBSD: ${process.platform})`};
+}
+
+function nativeBackend(s: EffectiveConfig): NativeBackend {
+  return new NativeBackend({
+    recordDir: s.stateDir.value ?? NATIVE_RECORD_DIR,
+    ...(s['native.library'].value === undefined ? {} : {library: s['native.library'].value}),
+    rebootHeader: s['native.rebootHeader'].value,
+    ...(s['native.rbKexec'].value === undefined ? {} : {rbKexec: s['native.rbKexec'].value}),
+    ...(s.memmap.value === undefined ? {} : {memmapPath: s.memmap.value}),
+  });
+}
+
+async function simBackend(s: EffectiveConfig): Promise<SimBackend> {
+  const profileName = s['sim.profile'].value ?? s.profile.value;
+  return new SimBackend({
+    stateDir: s.stateDir.value ?? defaultStateDir(),
+    ...(profileName === undefined ? {} : {profile: getProfile(profileName)}),
+    ...(s.memmap.value === undefined ? {} : {memoryMap: await loadMemoryMap(s.memmap.value)}),
+    privileged: s['sim.privileged'].value,
+    securelevel: s['sim.securelevel'].value,
+  });
+}
