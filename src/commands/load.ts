@@ -62,7 +62,7 @@ export default class Load extends BaseCommand {
         {title: `Select backend`, task: async (c, t) => {
           const probe = await backend.probe();
           c.backend = backend;
-          t.title = `Backend ${backend.name}: ${why}${probe.arch === undefined ? '' : `, ${probe.arch}`}`;
+          t.title = `Using the ${why}${probe.arch === undefined ? '' : ` on ${probe.arch}`}`;
         }},
         {title: `Read ${image}`, task: async (c, t) => {
           c.elf = await ElfFile.open(image as string);
@@ -90,6 +90,7 @@ export default class Load extends BaseCommand {
     if (!this.jsonEnabled()) {
       this.log(flags['dry-run'] ? `dry run: ${plan.files[0]} would be staged on the ${backend.name} backend` : `staged ${plan.files[0]} on the ${backend.name} backend`);
       this.log(`  entry ${hex(plan.entry)}, ${plan.segments.length} segments, digest ${plan.digest}`);
+      for (const n of plan.notes) this.log(`  note: ${n}`);
       if (!flags['dry-run']) this.log('  next: kexec-ts exec');
     }
     return {backend: backend.name, dryRun: flags['dry-run'], staged: ctx.staged ?? null, plan: planToJSON(plan)};
