@@ -1,7 +1,9 @@
 /**
- * Format probe: is this ELF a FreeBSD kernel? ET_EXEC with any FreeBSD marker: OSABI 9 (ELFOSABI_FREEBSD), the
- * FreeBSD ABI note, or the "/red/herring" PT_INTERP every FreeBSD kernel carries (sys/conf/ldscript.*).
- * "Not mine" is a plain false so the generic ELF loader can take the file; --image-type overrides.
+ * Format probe: is this ELF a FreeBSD kernel? ET_EXEC with a FreeBSD marker (OSABI 9 = ELFOSABI_FREEBSD, or the
+ * FreeBSD ABI note) that is not a userland program: its PT_INTERP is the "/red/herring" every FreeBSD kernel
+ * carries (sys/conf/ldscript.*), or it has none and enters in the upper half of a 64-bit address space, where
+ * amd64 and arm64 kernels live. A FreeBSD program (interpreter /libexec/ld-elf.so.1, or static and entered low)
+ * is "not mine", so the generic ELF loader takes it; --image-type overrides.
  */
 import {ET} from '../../elf/constants.js';
 import type {ElfFile} from '../../elf/elf-file.js';
@@ -12,10 +14,12 @@ export function isFreeBsdKernel(elf: ElfFile): boolean {
   if (elf.header.type !== ET.EXEC) return false;
   try {
     const f = freebsdFacts(elf);
-    return f !== null && (f.osabi || f.version !== null || f.interpreter === FREEBSD_KERNEL_INTERP);
+    if (f === null) return false;
+    if (f.interpreter === FREEBSD_KERNEL_INTERP) return true;
+    return (f.osabi || f.version !== null) && f.interpreter === null && elf.is64 && elf.header.entry >= 1n << 63n;
   } catch (e) {
     // Malformed notes: fall back to the header's OSABI alone.
-    if (isKexecError(e)) return elf.header.osabi === 9;
+    if (isKexecError(e)) return elf.header.osabi === 9 && elf.is64 && elf.header.entry >= 1n << 63n;
     throw e;
   }
 }
