@@ -148,7 +148,9 @@ export class ElfFile {
 /** Reads an input file whole, mapping OS errors to one-line exit-3 errors that name the path. */
 export async function readInputFile(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    const buf = await readFile(path);
+    // A plain Uint8Array over the same memory: Buffer#slice() does not copy, Uint8Array#slice() does.
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     const what: Record<string, string> = {

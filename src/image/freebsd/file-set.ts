@@ -79,7 +79,12 @@ export async function buildFileSet(kernel: LoadedFile, kernelElf: ElfFile, arch:
     pending.push(path);
     const here = [...chain, basename(path)];
     for (const dep of [...file.depends].reverse()) {
-      if (file.provides.some((p) => p.name === dep.name)) continue; // a module may name itself
+      const own = file.provides.filter((p) => p.name === dep.name);
+      if (own.length > 0) {
+        // A module may name itself (DECLARE_MODULE's own MODULE_DEPEND), but with a version it provides.
+        if (pickVersion(own, dep) !== undefined) continue;
+        throw planError('dependency-version', `${here.join(' -> ')}: depends on its own module ${describeWant(dep)} but provides ${own.map((p) => `v${p.version}`).join(', ')}`);
+      }
       const have = loadedModule(dep);
       if (have !== undefined) {
         if (pending.includes(have.name) && have.name !== path) {

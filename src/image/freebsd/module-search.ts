@@ -29,9 +29,10 @@ export function pickVersion<T extends {version: number}>(candidates: readonly T[
   if (want === undefined) return candidates[0];
   const exact = candidates.find((c) => c.version === want.preferred);
   if (exact !== undefined) return exact;
+  // module.c starts bestver at 0 and takes a candidate only when `ival > bestver`: version 0 is never "best".
   let best: T | undefined;
   for (const c of candidates) {
-    if (c.version >= want.min && c.version <= want.max && (best === undefined || c.version > best.version)) best = c;
+    if (c.version >= want.min && c.version <= want.max && c.version > (best?.version ?? 0)) best = c;
   }
   return best;
 }

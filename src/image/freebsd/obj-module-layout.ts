@@ -64,8 +64,9 @@ export function layoutObjModule(elf: ElfFile, name: string, loadaddr: bigint, ar
     return {label: `${label} ${s.name || `section ${index}`}`, at, data: elf.sectionData(s), memsz: next - at};
   });
 
-  const shdr = elf.reader.slice(h.shoff, BigInt(h.shnum * h.shentsize), 'section header table').slice();
-  const dv = new DataView(shdr.buffer);
+  // A copy: the record carries load addresses, the file's own table must stay as it is.
+  const shdr = Uint8Array.from(elf.reader.slice(h.shoff, BigInt(h.shnum * h.shentsize), 'section header table'));
+  const dv = new DataView(shdr.buffer, shdr.byteOffset, shdr.byteLength);
   for (const s of elf.sections) dv.setBigUint64(s.index * h.shentsize + 16, addrOf.get(s.index) ?? 0n, true);
   const metadata: MetadataRecord[] = [
     {type: MODINFOMD.ELFHDR, data: elf.reader.slice(0n, 64n, 'ELF header')},
