@@ -172,6 +172,9 @@ export function objSectionMismatches(c: HandoffContext, i: number): {pa: bigint;
   const elf = c.elfs[i] as Elf64;
   assert.ok(md.shdr !== undefined, `${f.name}: has an SHDR record`);
   const out: {pa: bigint; message: string}[] = [];
+  if (!md.shdr.sections.some((s) => s.addr !== 0n && s.size !== 0n)) {
+    out.push({pa: toPhys(f.addr, c.physOffset), message: `${f.name}: its SHDR record places no section (every sh_addr is 0): nothing the kernel could link`});
+  }
   for (const s of md.shdr.sections) {
     if (s.addr === 0n || s.size === 0n) continue;
     const pa = toPhys(s.addr, c.physOffset);
