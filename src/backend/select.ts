@@ -3,6 +3,8 @@
  * and the simulated machine everywhere else. Every result names the backend, so nobody mistakes a simulated
  * load for a real one.
  */
+import {existsSync} from 'node:fs';
+import {join} from 'node:path';
 import type {EffectiveConfig} from '../config/merge-config.js';
 import {KexecError} from '../errors.js';
 import {loadMemoryMap} from '../plan/map-file.js';
@@ -46,12 +48,22 @@ function nativeBackend(s: EffectiveConfig): NativeBackend {
   });
 }
 
+/**
+ * The simulated machine persists in its state directory. A --profile/--memmap flag reconfigures it; the config
+ * file's profile and memmap only shape a machine that does not exist yet, so a later command without flags does
+ * not silently swap the machine under an image staged with a flag.
+ */
 async function simBackend(s: EffectiveConfig): Promise<SimBackend> {
-  const profileName = s['sim.profile'].value ?? s.profile.value;
+  const stateDir = s.stateDir.value ?? defaultStateDir();
+  const exists = existsSync(join(stateDir, 'machine.json'));
+  const applies = (source: string): boolean => source === 'flag' || !exists;
+  const profileSetting = s['sim.profile'].value !== undefined ? s['sim.profile'] : s.profile;
+  const profileName = profileSetting.value !== undefined && applies(profileSetting.source) ? profileSetting.value : undefined;
+  const memmap = s.memmap.value !== undefined && applies(s.memmap.source) ? s.memmap.value : undefined;
   return new SimBackend({
-    stateDir: s.stateDir.value ?? defaultStateDir(),
+    stateDir,
     ...(profileName === undefined ? {} : {profile: getProfile(profileName)}),
-    ...(s.memmap.value === undefined ? {} : {memoryMap: await loadMemoryMap(s.memmap.value)}),
+    ...(memmap === undefined ? {} : {memoryMap: await loadMemoryMap(memmap)}),
     privileged: s['sim.privileged'].value,
     securelevel: s['sim.securelevel'].value,
   });

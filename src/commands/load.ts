@@ -9,7 +9,7 @@ import {formatSize, runSteps} from '../cli/progress.js';
 import {backendFlags} from '../cli/settings.js';
 import type {Backend, StagedRecord} from '../backend/types.js';
 import {ElfFile} from '../elf/elf-file.js';
-import {hex} from '../errors.js';
+import {KexecError, hex} from '../errors.js';
 import {planFiles, type PlanRequest} from '../pipeline/plan-files.js';
 import {planToJSON, type PlanJSON} from '../plan/plan-json.js';
 import type {Plan} from '../plan/types.js';
@@ -61,6 +61,9 @@ export default class Load extends BaseCommand {
       [
         {title: `Select backend`, task: async (c, t) => {
           const probe = await backend.probe();
+          if (!probe.available) {
+            throw new KexecError('backend', `backend ${backend.name} cannot run here: ${probe.reason ?? 'unknown reason'}`, {reason: 'backend-unavailable', hint: 'use --backend sim to try the plan on the simulated machine'});
+          }
           c.backend = backend;
           t.title = `Using the ${why}${probe.arch === undefined ? '' : ` on ${probe.arch}`}`;
         }},
@@ -79,7 +82,7 @@ export default class Load extends BaseCommand {
         {title: 'Digest segments', task: (c, t) => {
           t.title = `Digest ${c.plan?.digest.slice(0, 16)}… (SHA-256 per segment and over the plan)`;
         }},
-        {title: flags['dry-run'] ? 'Stage (skipped: --dry-run)' : `Stage on the ${backend.name} backend`, skip: () => flags['dry-run'], task: async (c, t) => {
+        {title: `Stage on the ${backend.name} backend`, skip: () => (flags['dry-run'] ? '--dry-run: nothing staged' : false), task: async (c, t) => {
           c.staged = await backend.load(c.plan as Plan);
           t.title = `Staged on the ${backend.name} backend (${c.staged.segments} segments, ${formatSize(BigInt(c.staged.memsz))})`;
         }},
@@ -93,6 +96,6 @@ export default class Load extends BaseCommand {
       for (const n of plan.notes) this.log(`  note: ${n}`);
       if (!flags['dry-run']) this.log('  next: kexec-ts exec');
     }
-    return {backend: backend.name, dryRun: flags['dry-run'], staged: ctx.staged ?? null, plan: planToJSON(plan)};
+    return {backend: backend.name, dryRun: flags['dry-run'] === true, staged: ctx.staged ?? null, plan: planToJSON(plan)};
   }
 }

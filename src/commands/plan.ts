@@ -3,7 +3,9 @@
  */
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../cli/base-command.js';
+import {withConfigDefaults} from '../cli/command-context.js';
 import {planFlags, planRequestFromFlags} from '../cli/plan-flags.js';
+import {configFlag, loadSettings} from '../cli/settings.js';
 import {exportPlan} from '../plan/export.js';
 import {planToJSON, type PlanJSON} from '../plan/plan-json.js';
 import {planFiles} from '../pipeline/plan-files.js';
@@ -23,6 +25,7 @@ export default class PlanCommand extends BaseCommand {
   };
   static override flags = {
     ...planFlags,
+    ...configFlag,
     export: Flags.string({description: 'write DIR/plan.json and DIR/segment-NN.bin (exactly bufsz bytes each)', helpValue: 'DIR'}),
   };
   static override examples = [
@@ -34,7 +37,9 @@ export default class PlanCommand extends BaseCommand {
   async run(): Promise<PlanJSON> {
     const {argv, flags} = await this.parse(PlanCommand);
     const [image, ...modules] = argv as string[];
-    const {plan} = await planFiles(planRequestFromFlags(image as string, modules, flags));
+    // The same config defaults as `load` (memmap, profile, page size, module path, loader.conf, env).
+    const settings = await loadSettings(flags.config, {});
+    const {plan} = await planFiles(withConfigDefaults(planRequestFromFlags(image as string, modules, flags), settings));
     if (flags.export !== undefined) exportPlan(plan, flags.export);
     if (!this.jsonEnabled()) {
       this.log(renderPlan(plan));

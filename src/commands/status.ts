@@ -31,8 +31,8 @@ export default class Status extends BaseCommand {
       if (s.booted !== null) this.log(`booted: ${s.booted.kernel} (digest ${s.booted.digest.slice(0, 16)}…) at ${s.booted.bootedAt}`);
     }
     if (flags.check && s.staged === null) {
-      if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-      throw new KexecError('nothingStaged', `nothing is staged on the ${backend.name} backend`, {reason: 'nothing-staged'});
+      // One JSON document either way: with --json the error carries the status in its details.
+      throw new KexecError('nothingStaged', `nothing is staged on the ${backend.name} backend`, {reason: 'nothing-staged', details: {status: s}});
     }
     return s;
   }

@@ -13,7 +13,7 @@
 # freebsd-update-kexec). --dry-run prints what would be done and changes nothing.
 #
 # Environment: KEXEC_TS (default kexec-ts), FREEBSD_UPDATE (default freebsd-update).
-# Installed by `kexec-ts init --with-script`.
+# Installed by `kexec-ts init --script`.
 
 set -eu
 

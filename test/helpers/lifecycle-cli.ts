@@ -151,12 +151,13 @@ export function pattern(n: number, seed: number): Uint8Array {
 }
 
 /**
- * A small x86-64 ET_EXEC: PT_LOAD at 0x400000 (0x100 bytes) listed before PT_LOAD at 0x200000 (0x1800 bytes, bss to
+ * A small ET_EXEC (x86-64 unless `machine` says otherwise): PT_LOAD at 0x400000 (0x100 bytes) listed before PT_LOAD at 0x200000 (0x1800 bytes, bss to
  * 0x3000); entry 0x200010. Inside the RAM of amd64-4g and of a map covering [0x100000, 0x8000000).
  */
-export function writeSmallElf(dir: string, name = 'small.elf', seed = 1): string {
+export function writeSmallElf(dir: string, name = 'small.elf', seed = 1, machine = 62): string {
   const path = join(dir, name);
   writeFileSync(path, buildElf({
+    machine,
     entry: 0x200010n,
     segments: [{vaddr: 0x400000n, data: pattern(0x100, seed + 1)}, {vaddr: 0x200000n, data: pattern(0x1800, seed), memsz: 0x3000n}],
   }));

@@ -98,7 +98,7 @@ export class NativeBackend implements Backend {
       const why = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
       throw new KexecError('backend', `backend native: cannot read the memory map: \`${SYSCTL_PHYS_SEGS}\` failed: ${why}`, {
         reason: 'memory-map-unavailable',
-        hint: 'run on the FreeBSD target, or give a memory map file (native.memmapPath / --memmap)',
+        hint: 'run on the FreeBSD target, or give a memory map file (config key memmap, or --memmap)',
         cause: e,
       });
     }
@@ -159,6 +159,7 @@ export class NativeBackend implements Backend {
     const record = await readRecord(this.options.recordDir);
     if (record === null && options.force !== true) {
       throw new KexecError('nothingStaged', `backend native: nothing is recorded as staged in ${this.options.recordDir}; reboot(RB_KEXEC) with no staged image reboots normally`, {
+        reason: 'nothing-staged',
         hint: 'load an image first (`kexec-ts load`), or pass --force to reboot(RB_KEXEC) anyway',
       });
     }

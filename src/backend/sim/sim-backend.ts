@@ -99,6 +99,7 @@ export class SimBackend implements Backend {
       if (gen === undefined) {
         if (options.force !== true) {
           throw new KexecError('nothingStaged', `sim: nothing is staged in ${this.stateDir}: exec would reboot normally`, {
+            reason: 'nothing-staged',
             hint: 'load an image first, or use --force to reboot the simulated machine normally',
           });
         }
