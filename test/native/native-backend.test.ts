@@ -178,7 +178,7 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
 
   it('exec without a record exits 7 and never calls reboot; --force calls reboot(RB_KEXEC)', async () => {
     let log = freshLog();
-    await rejects(backend().exec({}), 7, 'nothingStaged', /nothing is recorded as staged/);
+    await rejects(backend().exec({}), 7, 'nothing-staged', /nothing is recorded as staged/);
     assert.deepEqual(readMockLog(log).reboots, []);
     log = freshLog();
     await rejects(backend().exec({force: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\) returned 0/);

@@ -77,7 +77,7 @@ test('unload clears the staged image; exec then fails with exit 7, and --force r
   await sim.unload();
   assert.equal((await sim.status()).staged, null);
   assert.deepEqual(gens(stateDir), []);
-  await refusal(sim.exec({}), 7, 'nothingStaged', /sim: nothing is staged in .*kexec-sim-/);
+  await refusal(sim.exec({}), 7, 'nothing-staged', /sim: nothing is staged in .*kexec-sim-/);
   assert.notEqual((await sim.status()).booted, null, 'a refused exec changes nothing');
   const report = await sim.exec({force: true});
   assert.equal(report.segmentsVerified, 0);
