@@ -1,8 +1,11 @@
 /**
- * `npm run demo`: the main job on the embedded default, on the simulated machine. Loads the sample FreeBSD
- * kernel with its sample module (whose dependency is found and added), then execs it and prints the boot report.
- * State lives in a temporary directory, so the demo never touches a real state directory. Extra arguments go to
- * `load` (e.g. `npm run demo -- --howto -v --env hw.demo=1`).
+ * `npm run demo`: the main job on the embedded default. Loads the probe kernel (examples/probe-kernel: a tiny
+ * FreeBSD-shaped kernel) for the host's architecture (amd64 elsewhere) with its sample module probe_hello, whose
+ * dependency probe_dep is found and added, then execs it:
+ *   npm run demo                                   simulated machine: prints the boot report
+ *   npm run demo -- --backend qemu --arch arm64    boots the same plan under QEMU and prints the probe's console;
+ *                                                  exits 0 only on PROBE OK with every checksum matching the plan
+ * State lives in a temporary directory. Other arguments go to `load` (e.g. `--howto -v --env hw.demo=1`).
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
@@ -12,13 +15,27 @@ import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = join(root, 'bin', 'run.js');
-const sample = join(root, 'examples', 'sample-kernel');
+const args = process.argv.slice(2);
+const take = (flag: string, fallback: string): string => {
+  const i = args.indexOf(flag);
+  if (i < 0) return fallback;
+  const [value] = args.splice(i, 2).slice(1);
+  return value ?? fallback;
+};
+const backend = take('--backend', 'sim');
+const arch = take('--arch', process.arch === 'arm64' ? 'arm64' : 'amd64');
+if (!['sim', 'qemu'].includes(backend) || !['amd64', 'arm64'].includes(arch)) {
+  process.stderr.write('demo: --backend sim|qemu and --arch amd64|arm64\n');
+  process.exit(2);
+}
+const sample = join(root, 'examples', 'probe-kernel', 'build', arch);
 const state = mkdtempSync(join(tmpdir(), 'kexec-ts-demo-'));
-const common = ['--backend', 'sim', '--state-dir', state];
+const common = ['--backend', backend, '--state-dir', state, ...(backend === 'qemu' ? ['--arch', arch] : [])];
+const profile = backend === 'sim' ? ['--profile', arch === 'arm64' ? 'arm64-virt-2g' : 'amd64-4g'] : [];
 
-function step(title: string, args: string[]): void {
-  process.stdout.write(`\n$ kexec-ts ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [run, ...args], {stdio: 'inherit'});
+function step(title: string, argv: string[]): void {
+  process.stdout.write(`\n$ kexec-ts ${argv.join(' ')}\n`);
+  const r = spawnSync(process.execPath, [run, ...argv], {stdio: 'inherit'});
   if (r.status !== 0) {
     process.stderr.write(`demo: "${title}" failed with exit code ${r.status ?? 'signal'}\n`);
     rmSync(state, {recursive: true, force: true});
@@ -27,7 +44,7 @@ function step(title: string, args: string[]): void {
 }
 
 try {
-  step('load', ['load', ...common, '--profile', 'amd64-4g', '--module-path', sample, '--env', 'hw.demo=1', join(sample, 'kernel'), 'hello', ...process.argv.slice(2)]);
+  step('load', ['load', ...common, ...profile, '--module-path', sample, '--env', 'hw.demo=1', join(sample, 'kernel'), 'probe_hello', ...args]);
   step('status', ['status', ...common]);
   step('exec', ['exec', ...common, '--yes']);
   step('status', ['status', ...common]);

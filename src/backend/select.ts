@@ -6,10 +6,10 @@
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import type {EffectiveConfig} from '../config/merge-config.js';
-import {KexecError} from '../errors.js';
 import {loadMemoryMap} from '../plan/map-file.js';
 import {getProfile} from '../plan/profiles.js';
 import {NativeBackend} from './native/native-backend.js';
+import {createQemuBackend} from './qemu/index.js';
 import {SimBackend, defaultStateDir} from './sim/index.js';
 import type {Backend, BackendName} from './types.js';
 
@@ -22,10 +22,17 @@ export interface SelectedBackend {
   readonly why: string;
 }
 
-export async function selectBackend(settings: EffectiveConfig): Promise<SelectedBackend> {
+export interface SelectOptions {
+  /** qemu: the emulated machine's architecture (default: arm64 when the profile is arm64-virt-2g, else amd64). */
+  readonly arch?: 'amd64' | 'arm64';
+}
+
+export async function selectBackend(settings: EffectiveConfig, options: SelectOptions = {}): Promise<SelectedBackend> {
   const chosen = settings.backend.value as BackendName | undefined;
   if (chosen === 'qemu') {
-    throw new KexecError('usage', 'the qemu backend is not available in this version (see the README)', {reason: 'backend-unavailable'});
+    const profile = settings['sim.profile'].value ?? settings.profile.value;
+    const arch = options.arch ?? (profile === 'arm64-virt-2g' ? 'arm64' : 'amd64');
+    return {backend: createQemuBackend({stateDir: settings.stateDir.value ?? defaultStateDir(), arch}), why: `backend qemu (${settings.backend.source}, ${arch})`};
   }
   if (chosen === 'native') return {backend: nativeBackend(settings), why: `backend native (${settings.backend.source})`};
   if (chosen === 'sim') return {backend: await simBackend(settings), why: `backend sim (${settings.backend.source})`};

@@ -10,7 +10,8 @@ import {loadSettings} from './settings.js';
 
 export interface BackendFlagValues {
   config?: string;
-  backend?: 'native' | 'sim';
+  backend?: 'native' | 'sim' | 'qemu';
+  arch?: 'amd64' | 'arm64';
   'state-dir'?: string;
   memmap?: string;
   profile?: string;
@@ -23,7 +24,7 @@ export async function commandContext(f: BackendFlagValues): Promise<SelectedBack
     memmap: f.memmap,
     profile: f.profile,
   });
-  return {...(await selectBackend(settings)), settings};
+  return {...(await selectBackend(settings, f.arch === undefined ? {} : {arch: f.arch})), settings};
 }
 
 /** Config values for planning keys the command line left out. */

@@ -12,7 +12,8 @@ export const configFlag = {
 
 export const backendFlags = {
   ...configFlag,
-  backend: Flags.option({options: ['native', 'sim'] as const, description: 'native (FreeBSD kexec_load) or sim (the simulated machine); default native on FreeBSD, sim elsewhere'})(),
+  backend: Flags.option({options: ['native', 'sim', 'qemu'] as const, description: 'native (FreeBSD kexec_load), sim (the simulated machine) or qemu (boot the plan in an emulator); default native on FreeBSD, sim elsewhere'})(),
+  arch: Flags.option({options: ['amd64', 'arm64'] as const, description: 'qemu: the emulated machine (default arm64 with --profile arm64-virt-2g, else amd64)'})(),
   'state-dir': Flags.string({description: 'sim: state directory (default /var/db/kexec-ts as root, else ~/.local/state/kexec-ts)', helpValue: 'DIR'}),
 };
 

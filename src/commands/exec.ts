@@ -30,7 +30,9 @@ export default class Exec extends BaseCommand {
     const {backend} = await commandContext(flags);
     if (!flags.yes) {
       if (interactive()) {
-        const what = backend.name === 'native' ? 'Reboot this machine into the staged kernel now? Running processes are not shut down cleanly.' : 'Boot the simulated machine into the staged image?';
+        const what = backend.name === 'native'
+          ? 'Reboot this machine into the staged kernel now? Running processes are not shut down cleanly.'
+          : `Boot the ${backend.name === 'qemu' ? 'emulated' : 'simulated'} machine into the staged image?`;
         if (!(await confirm(what))) throw new KexecError('usage', 'exec cancelled', {reason: 'cancelled'});
       } else if (backend.name === 'native') {
         throw new KexecError('usage', 'exec on the native backend reboots this machine: give --yes when not running on a terminal', {reason: 'confirm-needed'});

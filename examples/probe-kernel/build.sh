@@ -1,0 +1,109 @@
+#!/bin/sh
+# Builds the probe kernel and its sample modules for amd64 and arm64 into OUTDIR (default: build/ next to this
+# script): OUTDIR/{amd64,arm64}/{kernel,probe_dep.ko,probe_hello.ko} and OUTDIR/toolchain.txt.
+#
+# Needs (Debian): gcc, binutils (amd64) and gcc-aarch64-linux-gnu, binutils-aarch64-linux-gnu (arm64).
+# Deterministic for a given toolchain: fixed flags and input order, sources named relative to this directory,
+# no timestamps, no build-id, no -g, no .comment. toolchain.txt records the tools, because another compiler
+# version gives other (equally valid) bytes.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+OUT=${1:-"$HERE/build"}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd -P)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM
+export LC_ALL=C
+unset GCC_EXEC_PREFIX COMPILER_PATH LIBRARY_PATH CPATH C_INCLUDE_PATH SOURCE_DATE_EPOCH || true
+
+AMD64_CC=gcc
+AMD64_LD=ld
+ARM64_CC=aarch64-linux-gnu-gcc
+ARM64_LD=aarch64-linux-gnu-ld
+ELFEDIT=elfedit
+
+# Freestanding kernel code: no libc, no stack protector, no unwind tables, no PIC; -fno-ident keeps the compiler
+# version out of the objects.
+COMMON="-std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-stack-protector -fno-common -fno-ident \
+ -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-tree-loop-distribute-patterns \
+ -ffile-prefix-map=$HERE=. -fdebug-prefix-map=$HERE=. -Iinclude"
+# sys/conf/kern.mk (amd64): the kernel code model, no red zone, no SSE/x87 state.
+AMD64_CFLAGS="$COMMON -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie -fcf-protection=none"
+# arm64 with the MMU off: aligned accesses only; no FP/SIMD (the trap may be enabled); PC-relative code.
+ARM64_CFLAGS="$COMMON -mstrict-align -mgeneral-regs-only -mbranch-protection=none -mno-outline-atomics"
+ARM64_KERNEL_CFLAGS="$ARM64_CFLAGS -fno-pic -fno-pie"
+# sys/conf/kmod.mk: arm64 modules are position-independent shared objects.
+ARM64_MODULE_CFLAGS="$ARM64_CFLAGS -fPIC"
+LDFLAGS_COMMON="--build-id=none -z noexecstack -z max-page-size=0x1000 -z common-page-size=0x1000"
+
+KERNEL_C="kernel/kernel_md.c kernel/probe.c"	# sorted; MD files come first, locore.S first of all
+MODULES="probe_dep probe_hello"
+
+# compile CC FLAGS SRC OBJ: compile from this directory so that only relative names reach the objects.
+compile() {
+	(cd "$HERE" && $1 $2 -c "$3" -o "$4")
+}
+
+freebsd_osabi() {
+	$ELFEDIT --output-osabi FreeBSD "$1"
+}
+
+build_amd64() {
+	o=$TMP/amd64
+	mkdir -p "$o" "$OUT/amd64"
+	compile "$AMD64_CC" "$AMD64_CFLAGS" kernel/amd64/locore.S "$o/locore.o"
+	compile "$AMD64_CC" "$AMD64_CFLAGS" kernel/amd64/machdep.c "$o/machdep.o"
+	objs="$o/locore.o $o/machdep.o"
+	for src in $KERNEL_C; do
+		obj=$o/$(basename "$src" .c).o
+		compile "$AMD64_CC" "$AMD64_CFLAGS" "$src" "$obj"
+		objs="$objs $obj"
+	done
+	$AMD64_LD -m elf_x86_64 -static -nostdlib -z noseparate-code $LDFLAGS_COMMON -T "$HERE/kernel/amd64/kernel.ld" \
+	    -o "$o/kernel" $objs
+	# amd64 modules are relocatable objects (sys/conf/kmod.mk: ld -r -d).
+	for m in $MODULES; do
+		compile "$AMD64_CC" "$AMD64_CFLAGS" "modules/$m.c" "$o/$m.o"
+		$AMD64_LD -m elf_x86_64 -r -d --build-id=none -o "$o/$m.ko" "$o/$m.o"
+	done
+	for f in kernel probe_dep.ko probe_hello.ko; do
+		freebsd_osabi "$o/$f"
+		cp "$o/$f" "$OUT/amd64/$f"
+	done
+}
+
+build_arm64() {
+	o=$TMP/arm64
+	mkdir -p "$o" "$OUT/arm64"
+	compile "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" kernel/arm64/locore.S "$o/locore.o"
+	compile "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" kernel/arm64/machdep.c "$o/machdep.o"
+	objs="$o/locore.o $o/machdep.o"
+	for src in $KERNEL_C; do
+		obj=$o/$(basename "$src" .c).o
+		compile "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" "$src" "$obj"
+		objs="$objs $obj"
+	done
+	$ARM64_LD -m aarch64linux -static -nostdlib $LDFLAGS_COMMON -T "$HERE/kernel/arm64/kernel.ld" \
+	    -o "$o/kernel" $objs
+	# arm64 modules are shared objects with a SysV hash table (the loader looks symbols up through DT_HASH).
+	for m in $MODULES; do
+		compile "$ARM64_CC" "$ARM64_MODULE_CFLAGS" "modules/$m.c" "$o/$m.o"
+		$ARM64_LD -m aarch64linux -shared -z norelro --hash-style=sysv $LDFLAGS_COMMON -o "$o/$m.ko" "$o/$m.o"
+	done
+	for f in kernel probe_dep.ko probe_hello.ko; do
+		freebsd_osabi "$o/$f"
+		cp "$o/$f" "$OUT/arm64/$f"
+	done
+}
+
+build_amd64
+build_arm64
+{
+	$AMD64_CC --version | sed -n 1p
+	$AMD64_LD --version | sed -n 1p
+	$ARM64_CC --version | sed -n 1p
+	$ARM64_LD --version | sed -n 1p
+} >"$OUT/toolchain.txt"
+echo "built $OUT/amd64 and $OUT/arm64"
