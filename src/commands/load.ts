@@ -10,6 +10,7 @@ import {backendFlags} from '../cli/settings.js';
 import type {Backend, StagedRecord} from '../backend/types.js';
 import {ElfFile} from '../elf/elf-file.js';
 import {KexecError, hex} from '../errors.js';
+import {runningFirmware} from '../image/freebsd/running-firmware.js';
 import {planFiles, type PlanRequest} from '../pipeline/plan-files.js';
 import {planToJSON, type PlanJSON} from '../plan/plan-json.js';
 import type {Plan} from '../plan/types.js';
@@ -73,7 +74,10 @@ export default class Load extends BaseCommand {
         }},
         {title: 'Resolve modules and plan segments', task: async (c, t) => {
           const useBackendMap = base.memmap === undefined && base.profile === undefined;
-          const req: PlanRequest = useBackendMap ? {...base, memoryMap: await backend.memoryMap()} : base;
+          const withMap: PlanRequest = useBackendMap ? {...base, memoryMap: await backend.memoryMap()} : base;
+          // Kexec to this machine: hand the new kernel the firmware memory map the running one received.
+          const firmware = backend.name === 'native' ? await runningFirmware() : undefined;
+          const req: PlanRequest = firmware === undefined ? withMap : {...withMap, runningFirmware: firmware};
           c.plan = (await planFiles({...req, elf: c.elf as ElfFile})).plan;
           const p = c.plan;
           const bytes = p.segments.reduce((n, s) => n + s.memsz, 0n);

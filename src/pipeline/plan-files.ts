@@ -13,6 +13,7 @@ import {isFreeBsdKernel} from '../image/freebsd/detect.js';
 import {freebsdImage} from '../image/freebsd/freebsd-image.js';
 import type {ModuleRequest} from '../image/freebsd/file-set.js';
 import {readLoaderConf} from '../image/freebsd/loader-conf.js';
+import type {RunningFirmware} from '../image/freebsd/running-firmware.js';
 import {DEFAULT_MODULE_PATH, ModuleSearch, parseModulePath} from '../image/freebsd/module-search.js';
 import type {Image} from '../image/types.js';
 import {loadMemoryMap} from '../plan/map-file.js';
@@ -34,6 +35,8 @@ export interface FreeBsdRequest {
   readonly smap?: string;
   readonly dtb?: string;
   readonly fwHandle?: bigint;
+  /** The running system's memory description, used when --efi-map/--smap are not given (native loads). */
+  readonly runningFirmware?: RunningFirmware;
 }
 
 export interface PlanRequest extends FreeBsdRequest {
@@ -99,7 +102,10 @@ async function buildFreeBsd(elf: ElfFile, req: PlanRequest, map: MemoryMap): Pro
     ...req.modules.map((arg) => ({arg})),
   ];
   const kernelOptions = req.kernelOptions ?? conf.kernelOptions;
-  const [efiMap, smap, dtb] = await Promise.all([readOptional('--efi-map', req.efiMap), readOptional('--smap', req.smap), readOptional('--dtb', req.dtb)]);
+  const [givenEfi, givenSmap, dtb] = await Promise.all([readOptional('--efi-map', req.efiMap), readOptional('--smap', req.smap), readOptional('--dtb', req.dtb)]);
+  const running = givenEfi === undefined && givenSmap === undefined ? req.runningFirmware : undefined;
+  const efiMap = givenEfi ?? running?.efiMap;
+  const smap = givenSmap ?? running?.smap;
   const image = await freebsdImage(elf, {
     arch: archName(elf.header.machine, elf.is64), modules, search: new ModuleSearch(modulePath), env, howto: req.howto ?? 0,
     ...(kernelOptions === undefined || kernelOptions === '' ? {} : {kernelArgs: kernelOptions}),
@@ -107,7 +113,8 @@ async function buildFreeBsd(elf: ElfFile, req: PlanRequest, map: MemoryMap): Pro
     ...(efiMap === undefined ? {} : {efiMap}), ...(smap === undefined ? {} : {smap}), ...(dtb === undefined ? {} : {dtb}),
     ...(req.fwHandle === undefined ? {} : {fwHandle: req.fwHandle}),
   });
-  return {...image, notes: [...(image.notes ?? []), ...conf.ignored]};
+  const notes = (image.notes ?? []).map((n) => (running !== undefined && /given/.test(n) ? `${n}: ${running.source}` : n));
+  return {...image, notes: [...notes, ...conf.ignored]};
 }
 
 export async function planFiles(req: PlanRequest): Promise<PlanResult> {
