@@ -5,22 +5,16 @@
  * the free range's start is never returned (it is simply not a fit).
  */
 import {KexecError, hex} from '../errors.js';
+import type {MovableGroup} from '../image/types.js';
 import {ramRanges, type MemoryMap} from './memory-map.js';
 import {Range, alignDown, alignUp} from './range.js';
 
 export type PlacementStrategy = 'bottom-up' | 'top-down';
 
-export interface PlacementRequest {
-  readonly label: string;
-  readonly size: bigint;
-  readonly align: bigint;
-  readonly min?: bigint;
-  readonly max?: bigint;
-  readonly preferred?: bigint;
-  /** The block may not cross a multiple of this. */
-  readonly boundary?: bigint;
+/** A movable group's constraints (src/image/types.ts MovableGroup) plus the strategy chosen for this plan. */
+export type PlacementRequest = Pick<MovableGroup, 'label' | 'size' | 'align' | 'min' | 'max' | 'preferred' | 'boundary'> & {
   readonly strategy: PlacementStrategy;
-}
+};
 
 /** RAM minus the `avoid` ranges (widened to pages), as sorted free ranges. */
 export function freeRanges(map: MemoryMap, avoid: readonly Range[], pageSize: bigint): Range[] {
