@@ -1,11 +1,9 @@
 /**
  * What every backend command needs before it acts: the effective settings (config + flags) and the selected
- * backend. The plan request for `load` also takes its defaults from the config (memmap, profile, page size,
- * module path, loader.conf, env), flags winning key by key.
+ * backend.
  */
 import type {EffectiveConfig} from '../config/merge-config.js';
 import {selectBackend, type SelectedBackend} from '../backend/select.js';
-import type {PlanRequest} from '../pipeline/plan-files.js';
 import {loadSettings} from './settings.js';
 
 export interface BackendFlagValues {
@@ -27,17 +25,4 @@ export async function commandContext(f: BackendFlagValues): Promise<SelectedBack
   return {...(await selectBackend(settings, f.arch === undefined ? {} : {arch: f.arch})), settings};
 }
 
-/** Config values for planning keys the command line left out. */
-export function withConfigDefaults(req: PlanRequest, s: EffectiveConfig): PlanRequest {
-  const env = new Map<string, string>(Object.entries(s.env.value));
-  for (const [k, v] of req.env ?? []) env.set(k, v);
-  return {
-    ...req,
-    ...(req.memmap === undefined && req.profile === undefined && s.memmap.value !== undefined ? {memmap: s.memmap.value} : {}),
-    ...(req.memmap === undefined && req.profile === undefined && s.memmap.value === undefined && s.profile.value !== undefined ? {profile: s.profile.value} : {}),
-    ...(req.pageSize === undefined && s.pageSize.source !== 'default' ? {pageSize: s.pageSize.value} : {}),
-    ...(req.modulePath === undefined && s.modulePath.value !== undefined ? {modulePath: s.modulePath.value.join(';')} : {}),
-    ...(req.loaderConf === undefined && s.loaderConf.value !== undefined ? {loaderConf: [s.loaderConf.value]} : {}),
-    ...(env.size > 0 ? {env} : {}),
-  };
-}
+export {withConfigDefaults} from './plan-defaults.js';
