@@ -3,7 +3,7 @@
  */
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../cli/base-command.js';
-import {withConfigDefaults} from '../cli/command-context.js';
+import {withConfigDefaults} from '../cli/plan-defaults.js';
 import {planFlags, planRequestFromFlags} from '../cli/plan-flags.js';
 import {configFlag, loadSettings} from '../cli/settings.js';
 import {exportPlan} from '../plan/export.js';
