@@ -50,17 +50,22 @@ freebsd_osabi() {
 	$ELFEDIT --output-osabi FreeBSD "$1"
 }
 
+# Compiles the kernel's objects for one architecture into $4 and sets $objs (locore first, link order fixed).
+kernel_objects() {
+	compile "$1" "$2" "kernel/$3/locore.S" "$4/locore.o"
+	compile "$1" "$2" "kernel/$3/machdep.c" "$4/machdep.o"
+	objs="$4/locore.o $4/machdep.o"
+	for src in $KERNEL_C; do
+		obj=$4/$(basename "$src" .c).o
+		compile "$1" "$2" "$src" "$obj"
+		objs="$objs $obj"
+	done
+}
+
 build_amd64() {
 	o=$TMP/amd64
 	mkdir -p "$o" "$OUT/amd64"
-	compile "$AMD64_CC" "$AMD64_CFLAGS" kernel/amd64/locore.S "$o/locore.o"
-	compile "$AMD64_CC" "$AMD64_CFLAGS" kernel/amd64/machdep.c "$o/machdep.o"
-	objs="$o/locore.o $o/machdep.o"
-	for src in $KERNEL_C; do
-		obj=$o/$(basename "$src" .c).o
-		compile "$AMD64_CC" "$AMD64_CFLAGS" "$src" "$obj"
-		objs="$objs $obj"
-	done
+	kernel_objects "$AMD64_CC" "$AMD64_CFLAGS" amd64 "$o"
 	$AMD64_LD -m elf_x86_64 -static -nostdlib -z noseparate-code $LDFLAGS_COMMON -T "$HERE/kernel/amd64/kernel.ld" \
 	    -o "$o/kernel" $objs
 	# amd64 modules are relocatable objects (sys/conf/kmod.mk: ld -r -d).
@@ -77,14 +82,7 @@ build_amd64() {
 build_arm64() {
 	o=$TMP/arm64
 	mkdir -p "$o" "$OUT/arm64"
-	compile "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" kernel/arm64/locore.S "$o/locore.o"
-	compile "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" kernel/arm64/machdep.c "$o/machdep.o"
-	objs="$o/locore.o $o/machdep.o"
-	for src in $KERNEL_C; do
-		obj=$o/$(basename "$src" .c).o
-		compile "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" "$src" "$obj"
-		objs="$objs $obj"
-	done
+	kernel_objects "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" arm64 "$o"
 	$ARM64_LD -m aarch64linux -static -nostdlib $LDFLAGS_COMMON -T "$HERE/kernel/arm64/kernel.ld" \
 	    -o "$o/kernel" $objs
 	# arm64 modules are shared objects with a SysV hash table (the loader looks symbols up through DT_HASH).
