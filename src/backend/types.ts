@@ -3,7 +3,9 @@
  * backend, the simulated machine and the QEMU backend each implement. Backends execute plans; they never
  * re-plan. Every backend runs the shared validator (src/plan/validate.ts) before it stages anything.
  */
-import type {MemoryMap} from '../plan/memory-map.js';
+import type {MemoryMap} from '../memory/memory-map.js';
+import type {RunningFirmware} from '../host/running-firmware.js';
+import type {FieldDigests} from '../plan/digest.js';
 import type {Plan} from '../plan/types.js';
 
 export type BackendName = 'native' | 'sim' | 'qemu';
@@ -22,6 +24,8 @@ export interface ProbeResult {
 export interface StagedRecord {
   readonly backend: BackendName;
   readonly digest: string;
+  /** The plan's field digests (src/plan/digest.ts), to name what changed in a staged plan. */
+  readonly fields: FieldDigests;
   readonly kind: string;
   readonly arch: string;
   readonly entry: string;
@@ -31,6 +35,8 @@ export interface StagedRecord {
   readonly memsz: string;
   /** ISO 8601 time of the load. */
   readonly stagedAt: string;
+  /** Native: the RB_KEXEC howto bit resolved at load time (0x… hex), which exec passes to reboot(2). */
+  readonly rbKexec?: string;
 }
 
 /** The machine "booted" by exec (simulated machine only). */
@@ -59,16 +65,32 @@ export interface BootReport {
   readonly digest: string;
   readonly entry: string;
   readonly segmentsVerified: number;
-  /** Plain, JSON-ready description of the hand-off (FreeBSD: files, env, howto; generic: entry and regions). */
+  /** Plain, JSON-ready description of what the new code found (FreeBSD: files, env, howto; generic: entry and regions). */
   readonly handoff: Record<string, unknown>;
   readonly lines: readonly string[];
+}
+
+/**
+ * What a backend knows of the machine it would boot: the planner plans against these unless told otherwise.
+ * Native: this host (hostArch, hw.pagesize, vm.phys_segs and the firmware tables its kernel exports); sim: the
+ * simulated machine; qemu: the emulated one.
+ */
+export interface TargetFacts {
+  /** amd64, arm64, ..., or 'any' (a generic simulated machine runs whatever it is given). */
+  readonly arch: string;
+  readonly pageSize: bigint;
+  readonly memoryMap: MemoryMap;
+  /** The running system's firmware memory description, to hand the next kernel (native only). */
+  readonly firmware?: RunningFirmware;
+  /** Where the facts came from, for messages. */
+  readonly source: string;
 }
 
 export interface Backend {
   readonly name: BackendName;
   probe(): Promise<ProbeResult>;
-  /** The target's memory map (native: vm.phys_segs; sim: its machine profile or --memmap). */
-  memoryMap(): Promise<MemoryMap>;
+  /** The machine a plan is for (native: this host; sim: the simulated machine; qemu: the emulated one). */
+  target(): Promise<TargetFacts>;
   /** Validates and stages a plan, replacing any previously staged image. */
   load(plan: Plan): Promise<StagedRecord>;
   /** Drops the staged image (a load of zero segments). */

@@ -5,7 +5,7 @@
  * (exit 1) reported in one line, with the stack only when KEXEC_TS_DEBUG is set.
  */
 import {Command, Errors} from '@oclif/core';
-import {ExitCode, KexecError, isKexecError} from '../errors.js';
+import {KexecError, isKexecError} from '../errors.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -24,7 +24,7 @@ export abstract class BaseCommand extends Command {
 }
 
 /** Maps whatever was thrown to a KexecError with the right exit code. */
-export function toKexecError(err: unknown): KexecError {
+function toKexecError(err: unknown): KexecError {
   if (isKexecError(err)) return err;
   if (err instanceof Errors.CLIError || (err as {oclif?: {exit?: number}})?.oclif?.exit === 2) {
     const message = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
@@ -37,4 +37,3 @@ export function toKexecError(err: unknown): KexecError {
   });
 }
 
-export {ExitCode};

@@ -3,7 +3,7 @@
  * backend.
  */
 import type {EffectiveConfig} from '../config/merge-config.js';
-import {selectBackend, type SelectedBackend} from '../backend/select.js';
+import {selectBackend, type SelectedBackend} from './select-backend.js';
 import {loadSettings} from './settings.js';
 
 export interface BackendFlagValues {

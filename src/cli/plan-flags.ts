@@ -1,13 +1,13 @@
 /**
  * Planning flags shared by `plan` and `load`, and their translation into a PlanRequest.
  */
-import {readFileSync} from 'node:fs';
 import {Flags} from '@oclif/core';
 import {KexecError} from '../errors.js';
+import {INPUT_LIMITS, readTextInput} from '../io/read-input.js';
 import {parseHowtoFlag} from '../image/freebsd/boot-env.js';
 import type {PlanRequest} from '../pipeline/plan-files.js';
-import {PROFILE_NAMES} from '../plan/profiles.js';
-import {parseBigintFlag} from './parse-number.js';
+import {PROFILE_NAMES} from '../memory/profiles.js';
+import {parseBigintFlag} from '../memory/parse-number.js';
 
 export const planFlags = {
   'image-type': Flags.option({options: ['auto', 'freebsd', 'elf'] as const, default: 'auto' as const, description: 'treat IMAGE as a FreeBSD kernel or a generic ELF image (auto: FreeBSD when it carries FreeBSD markers)'})(),
@@ -62,15 +62,10 @@ function parseAssignment(text: string, where: string): [string, string] {
 }
 
 /** --env-file lines, then --env flags (later wins). */
-export function environmentFromFlags(f: Pick<PlanFlagValues, 'env' | 'env-file'>): Map<string, string> {
+async function environmentFromFlags(f: Pick<PlanFlagValues, 'env' | 'env-file'>): Promise<Map<string, string>> {
   const env = new Map<string, string>();
   if (f['env-file'] !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(f['env-file'], 'utf8');
-    } catch (e) {
-      throw new KexecError('usage', `--env-file ${f['env-file']}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'EIO'})`, {reason: 'input-unreadable'});
-    }
+    const text = await readTextInput(f['env-file'], {what: '--env-file', maxBytes: INPUT_LIMITS.text, code: 'usage'});
     text.split('\n').forEach((line, i) => {
       const t = line.replace(/\r$/, '');
       if (/^\s*(#.*)?$/.test(t)) return;
@@ -85,11 +80,11 @@ export function environmentFromFlags(f: Pick<PlanFlagValues, 'env' | 'env-file'>
   return env;
 }
 
-export function planRequestFromFlags(image: string, modules: string[], f: PlanFlagValues): PlanRequest {
+export async function planRequestFromFlags(image: string, modules: string[], f: PlanFlagValues): Promise<PlanRequest> {
   const opt = <K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> =>
     (v === undefined ? {} : {[key]: v}) as Partial<Record<K, V>>;
   const num = (flag: string, v: string | undefined): bigint | undefined => (v === undefined ? undefined : parseBigintFlag(flag, v));
-  const env = environmentFromFlags(f);
+  const env = await environmentFromFlags(f);
   return {
     image,
     modules,

@@ -10,9 +10,8 @@ import {backendFlags} from '../cli/settings.js';
 import type {Backend, StagedRecord} from '../backend/types.js';
 import {ElfFile} from '../elf/elf-file.js';
 import {KexecError, hex} from '../errors.js';
-import {runningFirmware} from '../image/freebsd/running-firmware.js';
-import {planFiles, type PlanRequest} from '../pipeline/plan-files.js';
-import {planToJSON, type PlanJSON} from '../plan/plan-json.js';
+import {planFiles} from '../pipeline/plan-files.js';
+import {planToJSON, type PlanJSON} from '../plan/codec.js';
 import type {Plan} from '../plan/types.js';
 import {KEXEC_SEGMENT_MAX} from '../plan/types.js';
 
@@ -57,7 +56,7 @@ export default class Load extends BaseCommand {
     const {argv, flags} = await this.parse(Load);
     const [image, ...modules] = argv as string[];
     const {backend, why, settings} = await commandContext(flags);
-    const base = withConfigDefaults(planRequestFromFlags(image as string, modules, flags), settings);
+    const base = withConfigDefaults(await planRequestFromFlags(image as string, modules, flags), settings);
     const ctx = await runSteps<LoadContext>(
       [
         {title: `Select backend`, task: async (c, t) => {
@@ -73,12 +72,8 @@ export default class Load extends BaseCommand {
           t.title = `Read ${image} (${formatSize(c.elf.bytes.length)}, ELF${c.elf.header.class})`;
         }},
         {title: 'Resolve modules and plan segments', task: async (c, t) => {
-          const useBackendMap = base.memmap === undefined && base.profile === undefined;
-          const withMap: PlanRequest = useBackendMap ? {...base, memoryMap: await backend.memoryMap()} : base;
-          // Kexec to this machine: hand the new kernel the firmware memory map the running one received.
-          const firmware = backend.name === 'native' ? await runningFirmware() : undefined;
-          const req: PlanRequest = firmware === undefined ? withMap : {...withMap, runningFirmware: firmware};
-          c.plan = (await planFiles({...req, elf: c.elf as ElfFile})).plan;
+          // Planned for the backend's machine: its memory map, page size and firmware tables, unless flags say otherwise.
+          c.plan = (await planFiles({...base, target: await backend.target(), elf: c.elf as ElfFile})).plan;
           const p = c.plan;
           const bytes = p.segments.reduce((n, s) => n + s.memsz, 0n);
           t.title = `Planned ${p.files.length} file(s) into ${p.segments.length}/${KEXEC_SEGMENT_MAX} segments, ${formatSize(bytes)}, entry ${hex(p.entry)}`;
@@ -87,8 +82,9 @@ export default class Load extends BaseCommand {
           t.title = `Digest ${c.plan?.digest.slice(0, 16)}… (SHA-256 per segment and over the plan)`;
         }},
         {title: `Stage on the ${backend.name} backend`, skip: () => (flags['dry-run'] ? '--dry-run: nothing staged' : false), task: async (c, t) => {
-          c.staged = await backend.load(c.plan as Plan);
-          t.title = `Staged on the ${backend.name} backend (${c.staged.segments} segments, ${formatSize(BigInt(c.staged.memsz))})`;
+          const staged = await backend.load(c.plan as Plan);
+          c.staged = staged;
+          t.title = `Staged on the ${backend.name} backend (${staged.segments} segments, ${formatSize(BigInt(staged.memsz))})`;
         }},
       ],
       {},

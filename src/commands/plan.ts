@@ -6,8 +6,8 @@ import {BaseCommand} from '../cli/base-command.js';
 import {withConfigDefaults} from '../cli/plan-defaults.js';
 import {planFlags, planRequestFromFlags} from '../cli/plan-flags.js';
 import {configFlag, loadSettings} from '../cli/settings.js';
-import {exportPlan} from '../plan/export.js';
-import {planToJSON, type PlanJSON} from '../plan/plan-json.js';
+import {exportPlan} from '../pipeline/export-plan.js';
+import {planToJSON, type PlanJSON} from '../plan/codec.js';
 import {planFiles} from '../pipeline/plan-files.js';
 import {renderPlan} from '../render/plan-text.js';
 
@@ -39,7 +39,7 @@ export default class PlanCommand extends BaseCommand {
     const [image, ...modules] = argv as string[];
     // The same config defaults as `load` (memmap, profile, page size, module path, loader.conf, env).
     const settings = await loadSettings(flags.config, {});
-    const {plan} = await planFiles(withConfigDefaults(planRequestFromFlags(image as string, modules, flags), settings));
+    const {plan} = await planFiles(withConfigDefaults(await planRequestFromFlags(image as string, modules, flags), settings));
     if (flags.export !== undefined) exportPlan(plan, flags.export);
     if (!this.jsonEnabled()) {
       this.log(renderPlan(plan));

@@ -11,8 +11,8 @@ import {fileURLToPath} from 'node:url';
 import {KexecError} from '../errors.js';
 import {systemConfigDir} from './load-config.js';
 
-export const CONFIG_TEMPLATE = 'config/kexec-ts.yaml';
-export const UPGRADE_SCRIPT_TEMPLATE = 'scripts/freebsd-update-kexec.sh';
+const CONFIG_TEMPLATE = 'config/kexec-ts.yaml';
+const UPGRADE_SCRIPT_TEMPLATE = 'scripts/freebsd-update-kexec.sh';
 
 export interface InitOptions {
   /** Directory to write into (created when missing). */

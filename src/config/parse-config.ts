@@ -11,7 +11,7 @@ import {validateConfig, type ConfigIssue, type KexecConfig} from './schema.js';
 import {isPlainMapping} from './value-parsers.js';
 
 /** The property of package.json that holds kexec-ts settings. */
-export const PACKAGE_PROPERTY = 'kexec-ts';
+const PACKAGE_PROPERTY = 'kexec-ts';
 
 const SCRIPT_EXTENSIONS: ReadonlySet<string> = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
 
@@ -40,7 +40,7 @@ function syntaxError(file: string, line: number, message: string): KexecError {
 }
 
 /** The 1-based line where `path` (key names and list indexes) is written: its key, or the deepest part found. */
-export function lineOfPath(doc: Document, lines: LineCounter, path: readonly string[]): number {
+function lineOfPath(doc: Document, lines: LineCounter, path: readonly string[]): number {
   let node: unknown = doc.contents;
   let line = isNode(node) && node.range !== undefined && node.range !== null ? lines.linePos(node.range[0]).line : 1;
   for (const segment of path) {

@@ -5,7 +5,7 @@
  * kexec-ts runs as root, so configuration is data only (JSON or YAML); unknown keys are errors, never ignored.
  */
 import type {BackendName} from '../backend/types.js';
-import {PROFILE_NAMES} from '../plan/profiles.js';
+import {PROFILE_NAMES} from '../memory/profiles.js';
 import {closest} from './suggest.js';
 import {
   booleanValue, integerValue, isPlainMapping, kenvValue, modulePathValue, oneOf, pageSizeValue, pathValue, rebootFlagValue,
@@ -166,12 +166,12 @@ const LEVELS: ReadonlyMap<string, readonly string[]> = (() => {
   return levels;
 })();
 
-export function isConfigKeyPath(key: string): key is ConfigKeyPath {
+function isConfigKeyPath(key: string): key is ConfigKeyPath {
   return Object.hasOwn(CONFIG_SPECS, key);
 }
 
 /** Describes a value for a message: JSON for scalars, words for the rest. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';

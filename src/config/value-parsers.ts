@@ -5,7 +5,7 @@
  * so the two can never disagree about what a value means.
  */
 import {isAbsolute, resolve} from 'node:path';
-import {parseBigintFlag} from '../cli/parse-number.js';
+import {parseBigintFlag} from '../memory/parse-number.js';
 import {closest} from './suggest.js';
 
 export interface ParseContext {

@@ -78,11 +78,6 @@ export class BinaryReader {
   }
 }
 
-/** Reads little/big-endian integers from a small view (a section's contents) with the same bounds discipline. */
-export function viewReader(bytes: Uint8Array, file: string, littleEndian: boolean): BinaryReader {
-  return new BinaryReader(bytes, file, littleEndian);
-}
-
 /**
  * A NUL-terminated string at `offset` in a string table. A string that runs off the end of its table is an
  * error (a hostile table without terminators must not make us read the rest of the file).

@@ -23,8 +23,20 @@ export const PN_XNUM = 0xffff;
 export const ELFOSABI_FREEBSD = 9;
 
 export const EM = {
-  I386: 3, PPC: 20, PPC64: 21, ARM: 40, X86_64: 62, AARCH64: 183, RISCV: 243,
+  I386: 3, PPC: 20, PPC64: 21, S390: 22, ARM: 40, X86_64: 62, VAX: 75, XTENSA: 94, AARCH64: 183, RISCV: 243,
 } as const;
+
+/** The gABI name of an e_machine value ("EM_AARCH64"), or "e_machine 0x…" for one not listed in EM. */
+export function emName(machine: number): string {
+  const key = Object.entries(EM).find(([, v]) => v === machine)?.[0];
+  return key === undefined ? `e_machine 0x${machine.toString(16)}` : `EM_${key}`;
+}
+
+/** The gABI name of an e_type value ("ET_EXEC"), or "e_type 0x…". */
+export function etName(type: number): string {
+  const key = Object.entries(ET).find(([, v]) => v === type)?.[0];
+  return key === undefined ? `e_type 0x${type.toString(16)}` : `ET_${key}`;
+}
 
 const TYPE_NAMES: Record<number, string> = {0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE'};
 

@@ -9,7 +9,7 @@ export interface DynamicEntry {
   readonly value: bigint;
 }
 
-export const DT = {
+const DT = {
   NULL: 0n, NEEDED: 1n, PLTRELSZ: 2n, HASH: 4n, STRTAB: 5n, SYMTAB: 6n, RELA: 7n, RELASZ: 8n, RELAENT: 9n,
   STRSZ: 10n, SYMENT: 11n, REL: 17n, RELSZ: 18n, RELENT: 19n, PLTREL: 20n, JMPREL: 23n,
 } as const;

@@ -3,8 +3,7 @@
  * make sense), everything else (symbols, relocations, notes, dynamic section) on first use. Byte access is
  * zero-copy: views into the caller's buffer, never copies.
  */
-import {readFile} from 'node:fs/promises';
-import {BinaryReader, elfError, latin1} from './binary-reader.js';
+import {BinaryReader, latin1} from './binary-reader.js';
 import {PT, SHT} from './constants.js';
 import {readDynamic, type DynamicEntry} from './dynamic.js';
 import {readHeader, type ElfHeader} from './header.js';
@@ -12,7 +11,7 @@ import {readNotes, type ElfNote} from './notes.js';
 import {readRelocationSection, type Relocation} from './relocations.js';
 import {readSymbols, type ElfSymbol} from './symbols.js';
 import {readProgramHeaders, readSectionHeaders, type ProgramHeader, type SectionHeader} from './tables.js';
-import {KexecError} from '../errors.js';
+import {INPUT_LIMITS, readInput} from '../io/read-input.js';
 
 export class ElfFile {
   readonly file: string;
@@ -41,7 +40,7 @@ export class ElfFile {
 
   /** Reads and parses a file; a missing file, a directory or an unreadable one is a one-line KexecError. */
   static async open(path: string): Promise<ElfFile> {
-    return ElfFile.parse(await readInputFile(path), path);
+    return ElfFile.parse(await readInput(path, {what: '', maxBytes: INPUT_LIMITS.image}), path);
   }
 
   get is64(): boolean {
@@ -145,23 +144,3 @@ export class ElfFile {
   }
 }
 
-/** Reads an input file whole, mapping OS errors to one-line exit-3 errors that name the path. */
-export async function readInputFile(path: string): Promise<Uint8Array> {
-  try {
-    const buf = await readFile(path);
-    // A plain Uint8Array over the same memory: Buffer#slice() does not copy, Uint8Array#slice() does.
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    const what: Record<string, string> = {
-      ENOENT: 'no such file',
-      EISDIR: 'is a directory, not a file',
-      EACCES: 'permission denied',
-      ENOTDIR: 'a component of the path is not a directory',
-      ERR_FS_FILE_TOO_LARGE: 'is larger than this Node.js can read into memory (2 GiB)',
-    };
-    throw new KexecError('badInput', `${path}: ${what[code] ?? `cannot be read (${code})`}`, {reason: `input-${code.toLowerCase()}`});
-  }
-}
-
-export {elfError};

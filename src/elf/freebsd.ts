@@ -16,7 +16,7 @@ import {NT_FREEBSD_ABI_TAG} from './notes.js';
 import {createPointerResolver, type Place} from './pointers.js';
 
 export const MDT = {DEPEND: 1, MODULE: 2, VERSION: 3, PNP_INFO: 4} as const;
-export const MDT_SETNAME = 'set_modmetadata_set';
+const MDT_SETNAME = 'set_modmetadata_set';
 export const FREEBSD_KERNEL_INTERP = '/red/herring';
 
 export interface ModuleDepend {

@@ -31,7 +31,7 @@ export interface ElfHeader {
 const MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
 /** Checks e_ident; returns class and byte order, or throws a "not an ELF file" error (reason `not-elf`). */
-export function readIdent(bytes: Uint8Array, file: string): {is64: boolean; littleEndian: boolean} {
+function readIdent(bytes: Uint8Array, file: string): {is64: boolean; littleEndian: boolean} {
   const prefix = Math.min(bytes.length, 4);
   if (prefix > 0 && bytes.length < 16 && MAGIC.slice(0, prefix).every((b, i) => bytes[i] === b)) {
     throw elfError(file, 'e_ident', `needs bytes [0x0, 0x10), file has ${hex(bytes.length)} bytes`, 'elf-truncated');

@@ -16,7 +16,7 @@ export interface Relocation {
 }
 
 /** Reads `count` REL/RELA entries at file offset `at` (used for sections and for DT_REL/DT_RELA tables). */
-export function readRelocationTable(r: BinaryReader, is64: boolean, rela: boolean, at: bigint, size: bigint, what: string): Relocation[] {
+function readRelocationTable(r: BinaryReader, is64: boolean, rela: boolean, at: bigint, size: bigint, what: string): Relocation[] {
   const entsize = relocationEntrySize(is64, rela);
   if (size % entsize !== 0n) throw elfError(r.file, what, `size ${hex(size)} is not a multiple of the entry size ${hex(entsize)}`);
   r.check(at, size, what);
@@ -36,7 +36,7 @@ export function readRelocationTable(r: BinaryReader, is64: boolean, rela: boolea
   return out;
 }
 
-export function relocationEntrySize(is64: boolean, rela: boolean): bigint {
+function relocationEntrySize(is64: boolean, rela: boolean): bigint {
   if (is64) return rela ? 24n : 16n;
   return rela ? 12n : 8n;
 }

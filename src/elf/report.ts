@@ -3,7 +3,7 @@
  * The JSON contract is documented in README.md ("inspect --json"). Optional extras (notes, FreeBSD module
  * metadata) that are malformed do not hide the rest: they are reported under `warnings`.
  */
-import {elfTypeName, machineName, osabiName, programTypeName, sectionFlags, sectionTypeName, segmentFlags} from './constants.js';
+import {ELFOSABI_FREEBSD, elfTypeName, machineName, osabiName, programTypeName, sectionFlags, sectionTypeName, segmentFlags} from './constants.js';
 import {ElfFile} from './elf-file.js';
 import {freebsdFacts, readModuleMetadata, type FreeBsdFacts} from './freebsd.js';
 import {hex, isKexecError} from '../errors.js';
@@ -83,7 +83,7 @@ function freebsdReport(elf: ElfFile, warnings: string[]): FreeBsdReport | null {
 
 /** When the notes are malformed we still know whether OSABI says FreeBSD. */
 function fallbackFacts(elf: ElfFile): FreeBsdFacts | null {
-  return elf.header.osabi === 9 ? {osabi: true, version: null, interpreter: null} : null;
+  return elf.header.osabi === ELFOSABI_FREEBSD ? {osabi: true, version: null, interpreter: null} : null;
 }
 
 function optional<T>(read: () => T, warnings: string[]): T | undefined {

@@ -12,9 +12,9 @@ const NAMES: Record<number, {name32: string; name64: string}> = {
   [EM.RISCV]: {name32: 'riscv32', name64: 'riscv64'},
   [EM.PPC]: {name32: 'powerpc', name64: 'powerpc'},
   [EM.PPC64]: {name32: 'powerpc64', name64: 'powerpc64'},
-  22: {name32: 's390', name64: 's390x'},
-  75: {name32: 'vax', name64: 'vax'},
-  94: {name32: 'xtensa', name64: 'xtensa'},
+  [EM.S390]: {name32: 's390', name64: 's390x'},
+  [EM.VAX]: {name32: 'vax', name64: 'vax'},
+  [EM.XTENSA]: {name32: 'xtensa', name64: 'xtensa'},
 };
 
 export function archName(machine: number, is64: boolean): string {

@@ -1,16 +1,16 @@
 /**
  * Generic ELF images (firmware, hypervisors, non-FreeBSD kernels): every PT_LOAD at p_paddr (or p_vaddr with
  * --use-vaddr), p_filesz bytes then zeros to p_memsz; entry = e_entry translated through the PT_LOAD that holds
- * it. ET_EXEC stays where it is linked; ET_DYN stays at its link addresses when they are RAM, and otherwise
- * moves as one block (the planner picks the base). No trampoline: the entry is the image's own.
+ * it. ET_EXEC stays where it is linked; ET_DYN is one movable block whose preferred base is its link address, so
+ * the planner keeps it there when that is free RAM and moves it otherwise. No trampoline: the entry is the
+ * image's own. The image never looks at the memory map: placement is the planner's decision.
  */
 import {basename} from 'node:path';
-import {ET, elfTypeName} from '../elf/constants.js';
+import {ET, etName} from '../elf/constants.js';
 import type {ElfFile} from '../elf/elf-file.js';
 import type {ProgramHeader} from '../elf/tables.js';
 import {KexecError, hex} from '../errors.js';
-import {ramRangeContaining, type MemoryMap} from '../plan/memory-map.js';
-import {Range, alignDown, alignUp} from '../plan/range.js';
+import {alignDown, alignUp, minBigint, maxBigint} from '../memory/range.js';
 import {archName} from './arch.js';
 import type {Image, Piece} from './types.js';
 
@@ -21,7 +21,7 @@ export interface ElfImageOptions {
   readonly entryOverride?: boolean;
 }
 
-export function elfImage(elf: ElfFile, map: MemoryMap, opts: ElfImageOptions): Image {
+export function elfImage(elf: ElfFile, opts: ElfImageOptions): Image {
   const type = elf.header.type;
   if (type === ET.REL) {
     throw new KexecError('badInput', `${elf.file}: is a relocatable object (ET_REL), not a bootable image`, {
@@ -29,7 +29,7 @@ export function elfImage(elf: ElfFile, map: MemoryMap, opts: ElfImageOptions): I
     });
   }
   if (type !== ET.EXEC && type !== ET.DYN) {
-    throw new KexecError('badInput', `${elf.file}: e_type ${elfTypeName(type)} is not a bootable image (expected EXEC or DYN)`, {reason: 'not-bootable'});
+    throw new KexecError('badInput', `${elf.file}: e_type is ${etName(type)}, not a bootable image (expected ET_EXEC or ET_DYN)`, {reason: 'not-bootable'});
   }
   const loads = elf.loadSegments.filter((ph) => ph.memsz > 0n);
   if (loads.length === 0) {
@@ -63,25 +63,25 @@ export function elfImage(elf: ElfFile, map: MemoryMap, opts: ElfImageOptions): I
     kind: 'elf', arch: archName(elf.header.machine, elf.is64), machine: elf.header.machine, files: [elf.file], notes,
   };
   const fixed = piecesAt((a) => a);
-  const inRam = fixed.every((p) => ramRangeContaining(map, new Range(alignDown(p.mem, opts.pageSize), alignUp(p.mem + p.memsz, opts.pageSize))) !== undefined);
-  if (type === ET.EXEC || inRam) return {...base, fixed, ...(entry === undefined ? {} : {entry})};
+  if (type === ET.EXEC) return {...base, fixed, ...(entry === undefined ? {} : {entry})};
 
-  // ET_DYN whose link addresses are not RAM: move the whole image as one block.
-  const lo = alignDown(fixed.reduce((m, p) => (p.mem < m ? p.mem : m), fixed[0]?.mem ?? 0n), opts.pageSize);
-  const hi = fixed.reduce((m, p) => (p.mem + p.memsz > m ? p.mem + p.memsz : m), 0n);
+  // ET_DYN: one block, preferably at its link addresses (the planner decides whether they are free RAM).
+  const lo = alignDown(fixed.reduce((m, p) => minBigint(m, p.mem), fixed[0]?.mem ?? 0n), opts.pageSize);
+  const hi = fixed.reduce((m, p) => maxBigint(m, p.mem + p.memsz), 0n);
   const align = loads.reduce((m, ph) => (ph.align > m && ph.align <= 0x40000000n ? ph.align : m), opts.pageSize);
   const linkedEntry = entry;
-  entry = undefined;
   return {
     ...base,
     fixed: [],
     movable: {
-      label: `${name} (ET_DYN, relocated)`,
+      label: `${name} (ET_DYN)`,
       size: alignUp(hi - lo, opts.pageSize),
       align,
+      preferred: lo,
       materialize: (b) => ({
         pieces: piecesAt((a) => b + (a - lo)),
         entry: linkedEntry === undefined ? b : b + (linkedEntry - lo),
+        handoff: {kind: 'elf'},
       }),
     },
   };

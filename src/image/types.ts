@@ -3,6 +3,10 @@
  * (bytes at a physical address, zero-filled up to memsz) and, optionally, one movable group whose contents depend
  * on where it lands (an ET_DYN image, or a FreeBSD kernel whose metadata records its own load addresses): the
  * planner chooses the base and calls `materialize(base)`. Images hold views of file bytes, never copies.
+ *
+ * The hand-off is what the new code is given besides its bytes: nothing for a generic ELF image, the preload
+ * metadata, environment and entry registers for a FreeBSD kernel. It is one typed union; hex strings appear only
+ * in its JSON form (src/plan/codec.ts).
  */
 
 export interface Piece {
@@ -16,12 +20,78 @@ export interface Piece {
   readonly memsz: bigint;
 }
 
+/** A generic ELF image is handed nothing but its entry point. */
+export interface ElfHandoff {
+  readonly kind: 'elf';
+}
+
+/** One preloaded file as the metadata describes it, with the physical address it was placed at. */
+export interface HandoffFile {
+  readonly name: string;
+  readonly type: string;
+  readonly args?: string;
+  /** MODINFO_ADDR: the loader address recorded in the metadata. */
+  readonly addr: bigint;
+  readonly size: bigint;
+  /** addr + physOffset (mod 2^64). */
+  readonly physical: bigint;
+  /** "name@version" of every module the file provides. */
+  readonly modules: readonly string[];
+}
+
+export interface HandoffDependency {
+  readonly file: string;
+  readonly module: string;
+  readonly neededBy: string;
+  readonly how: string;
+}
+
+/** One kernel environment variable, in the order the environment block holds them. */
+export interface KenvEntry {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** What a FreeBSD kernel is handed: stand/efi/loader/bootinfo.c bi_load, entered through our trampoline. */
+export interface FreeBsdHandoff {
+  readonly kind: 'freebsd';
+  readonly arch: 'amd64' | 'arm64';
+  /** Physical entry: the trampoline. */
+  readonly entry: bigint;
+  /** Physical address of the kernel's own entry (btext / _start). */
+  readonly kernelEntry: bigint;
+  readonly kernelEntryVirtual: bigint;
+  /** Physical address of the 2 MiB-aligned block the kernel image starts in. */
+  readonly loadBase: bigint;
+  /** amd64 only: the physical address the kernel expects as kernphys. */
+  readonly kernphys?: bigint;
+  /** Loader addresses the trampoline passes: the metadata and the end of everything loaded. */
+  readonly modulep: bigint;
+  readonly kernend: bigint;
+  /** Physical address of the first MODINFO record, and the size of the block. */
+  readonly metadata: bigint;
+  readonly metadataSize: bigint;
+  /** Loader address of the environment block. */
+  readonly envp: bigint;
+  /** Added modulo 2^64 to a loader address recorded in the metadata, gives its physical address. */
+  readonly physOffset: bigint;
+  /** MODINFOMD_HOWTO. */
+  readonly howto: number;
+  readonly env: readonly KenvEntry[];
+  /** Which memory record was passed (EFI map, SMAP) and where it came from. */
+  readonly memoryMapRecord: string;
+  readonly files: readonly HandoffFile[];
+  readonly dependencies: readonly HandoffDependency[];
+}
+
+export type Handoff = ElfHandoff | FreeBsdHandoff;
+export type ImageKind = Handoff['kind'];
+
 export interface Materialized {
   readonly pieces: Piece[];
   /** Physical entry address. */
   readonly entry: bigint;
-  /** Hand-off facts for plan output (FreeBSD images); plain JSON-ready data. */
-  readonly handoff?: Record<string, unknown>;
+  readonly handoff: Handoff;
 }
 
 export interface MovableGroup {
@@ -41,8 +111,7 @@ export interface MovableGroup {
 }
 
 export interface Image {
-  /** "elf" for generic images, "freebsd" for FreeBSD kernels. */
-  readonly kind: 'elf' | 'freebsd';
+  readonly kind: ImageKind;
   /** Architecture name (amd64, arm64, i386, ...), derived from e_machine. */
   readonly arch: string;
   readonly machine: number;

@@ -6,8 +6,8 @@
  */
 import {KexecError, hex} from '../errors.js';
 import type {MovableGroup} from '../image/types.js';
-import {ramRanges, type MemoryMap} from './memory-map.js';
-import {Range, alignDown, alignUp} from './range.js';
+import {ramRanges, type MemoryMap} from '../memory/memory-map.js';
+import {Range, U64_LIMIT, alignDown, alignUp, compareBigint} from '../memory/range.js';
 
 export type PlacementStrategy = 'bottom-up' | 'top-down';
 
@@ -17,10 +17,10 @@ export type PlacementRequest = Pick<MovableGroup, 'label' | 'size' | 'align' | '
 };
 
 /** RAM minus the `avoid` ranges (widened to pages), as sorted free ranges. */
-export function freeRanges(map: MemoryMap, avoid: readonly Range[], pageSize: bigint): Range[] {
+function freeRanges(map: MemoryMap, avoid: readonly Range[], pageSize: bigint): Range[] {
   const holes = avoid
     .map((r) => new Range(alignDown(r.start, pageSize), alignUp(r.end, pageSize)))
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    .sort((a, b) => compareBigint(a.start, b.start));
   const out: Range[] = [];
   for (const ram of ramRanges(map)) {
     let cursor = ram.start;
@@ -37,13 +37,14 @@ export function freeRanges(map: MemoryMap, avoid: readonly Range[], pageSize: bi
 export function findPlacement(map: MemoryMap, req: PlacementRequest, avoid: readonly Range[], pageSize: bigint): bigint {
   const align = req.align > pageSize ? req.align : pageSize;
   const min = req.min ?? 0n;
-  const max = req.max ?? 1n << 64n;
+  const max = req.max ?? U64_LIMIT;
   const free = freeRanges(map, avoid, pageSize);
   const b = req.boundary;
   const crosses = (base: bigint): boolean => b !== undefined && req.size > 0n && base / b !== (base + req.size - 1n) / b;
-  const fits = (base: bigint): boolean =>
-    base % align === 0n && base >= min && base + req.size <= max && !crosses(base) && free.some((f) => f.containsRange(new Range(base, base + req.size)));
-  if (req.preferred !== undefined && fits(req.preferred)) return req.preferred;
+  const fitsUnaligned = (base: bigint): boolean =>
+    base >= min && base + req.size <= max && !crosses(base) && free.some((f) => f.containsRange(new Range(base, base + req.size)));
+  // The preferred base is where the group is linked: it needs no relocation, so its own alignment is no concern.
+  if (req.preferred !== undefined && fitsUnaligned(req.preferred)) return req.preferred;
 
   let best: bigint | undefined;
   for (const f of free) {

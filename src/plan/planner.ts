@@ -3,13 +3,13 @@
  * page-aligned segments inside single RAM ranges, keeps within the 16-segment budget, digests every segment and
  * the whole plan, and finally runs the shared validator so no backend ever receives a plan it would refuse.
  */
-import {createHash} from 'node:crypto';
 import {KexecError, hex} from '../errors.js';
-import type {Image, Piece} from '../image/types.js';
-import type {MemoryMap} from './memory-map.js';
+import type {Handoff, Image, Piece} from '../image/types.js';
+import type {MemoryMap} from '../memory/memory-map.js';
+import {Range, isPowerOfTwo, maxBigint, minBigint} from '../memory/range.js';
+import {planDigest} from './digest.js';
 import {checkInsideRam, checkOverlaps, fitBudget, groupExtents, normalizePieces} from './merge.js';
 import {findPlacement, type PlacementStrategy} from './placement.js';
-import {Range, isPowerOfTwo} from './range.js';
 import {partsFor, segmentSha256} from './segment-bytes.js';
 import type {Plan, Segment} from './types.js';
 import {assertValidPlan} from './validate.js';
@@ -31,7 +31,8 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
   }
   let pieces: Piece[] = [...image.fixed];
   let entry = image.entry;
-  let handoff: Record<string, unknown> | undefined;
+  let handoff: Handoff = {kind: 'elf'};
+  const placementNotes: string[] = [];
   if (image.movable !== undefined) {
     const g = image.movable;
     const avoid = image.fixed.filter((p) => p.memsz > 0n).map((p) => new Range(p.mem, p.mem + p.memsz));
@@ -47,6 +48,9 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
       avoid,
       pageSize,
     );
+    if (g.preferred !== undefined && base !== g.preferred) {
+      placementNotes.push(`${g.label}: its link address ${hex(g.preferred)} is not free RAM of ${map.source}, so it was moved to ${hex(base)}`);
+    }
     const m = g.materialize(base);
     pieces = [...pieces, ...m.pieces];
     entry = m.entry;
@@ -59,7 +63,7 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
   if (sorted.length === 0) {
     throw new KexecError('plan', `${image.files[0] ?? 'image'}: nothing to load (no PT_LOAD with a non-zero memory size)`, {reason: 'empty-image'});
   }
-  const notes = checkOverlaps(sorted);
+  const notes = [...placementNotes, ...checkOverlaps(sorted)];
   const extents = groupExtents(sorted, pageSize, map);
   checkInsideRam(extents, map);
   const merges = fitBudget(extents, map);
@@ -82,15 +86,16 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
       {reason: 'entry-outside', hint: 'check e_entry, or give the physical entry with --entry'},
     );
   }
-  const body = {arch: image.arch, machine: image.machine, kind: image.kind, pageSize, entry: e, flags: 0n, segments};
+  if (handoff.kind !== image.kind) {
+    throw new KexecError('internal', `${image.files[0] ?? 'image'}: a ${image.kind} image produced a ${handoff.kind} hand-off`);
+  }
+  const body = {arch: image.arch, machine: image.machine, kind: image.kind, pageSize, entry: e, flags: 0n, segments, files: image.files, handoff};
   assertValidPlan(body, map);
   return {
     ...body,
     memoryMap: map,
-    files: image.files,
     merges,
     notes: [...(image.notes ?? []), ...notes],
-    ...(handoff === undefined ? {} : {handoff}),
     digest: planDigest(body),
   };
 }
@@ -100,16 +105,5 @@ function maxOf(a: bigint | undefined, b: bigint | undefined, key: 'min' | 'max')
   if (a === undefined && b === undefined) return {};
   if (a === undefined) return {[key]: b as bigint};
   if (b === undefined) return {[key]: a};
-  return {[key]: key === 'min' ? (a > b ? a : b) : a < b ? a : b};
-}
-
-export function planDigest(p: Pick<Plan, 'arch' | 'pageSize' | 'entry' | 'flags' | 'segments'>): string {
-  const canonical = JSON.stringify({
-    arch: p.arch,
-    pageSize: hex(p.pageSize),
-    entry: hex(p.entry),
-    flags: hex(p.flags),
-    segments: p.segments.map((s) => ({mem: hex(s.mem), memsz: hex(s.memsz), bufsz: hex(s.bufsz), sha256: s.sha256})),
-  });
-  return createHash('sha256').update(canonical).digest('hex');
+  return {[key]: key === 'min' ? maxBigint(a, b) : minBigint(a, b)};
 }

@@ -5,6 +5,7 @@
  */
 import {createHash} from 'node:crypto';
 import type {Piece} from '../image/types.js';
+import {compareBigint} from '../memory/range.js';
 import type {Segment, SegmentPart} from './types.js';
 
 const ZERO = new Uint8Array(1 << 20);
@@ -28,6 +29,7 @@ export function forEachChunk(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, wi
   else if (seg.bufsz > at) zeros(seg.bufsz - at);
 }
 
+/** SHA-256 of buf[0, bufsz) followed by zeros up to memsz: the one digest of a segment, planned or staged. */
 export function segmentSha256(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>): string {
   const h = createHash('sha256');
   forEachChunk(seg, true, (c) => h.update(c));
@@ -49,7 +51,7 @@ export function segmentBuffer(seg: Pick<Segment, 'parts' | 'bufsz'>): Uint8Array
  * is written once. `bufsz` is where the last data byte ends.
  */
 export function partsFor(segStart: bigint, pieces: readonly Piece[]): {parts: SegmentPart[]; bufsz: bigint} {
-  const sorted = [...pieces].sort((a, b) => (a.mem < b.mem ? -1 : a.mem > b.mem ? 1 : 0));
+  const sorted = [...pieces].sort((a, b) => compareBigint(a.mem, b.mem));
   const parts: SegmentPart[] = [];
   let written = 0n;
   for (const p of sorted) {

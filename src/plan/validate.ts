@@ -5,16 +5,19 @@
  * malformed kexec_load can panic the kernel. Each rule has its own reason and message.
  */
 import {KexecError, hex} from '../errors.js';
-import {ramRangeContaining, type MemoryMap} from './memory-map.js';
-import {Range, U64_LIMIT, isPowerOfTwo} from './range.js';
-import {KEXEC_SEGMENT_MAX, type Plan} from './types.js';
+import {ramRangeContaining, type MemoryMap} from '../memory/memory-map.js';
+import {Range, U64_LIMIT, isPowerOfTwo} from '../memory/range.js';
+import {KEXEC_SEGMENT_MAX, type Plan, type Segment, type SegmentDescription} from './types.js';
 
 export interface Violation {
   readonly rule: string;
   readonly message: string;
 }
 
-export function planViolations(plan: Pick<Plan, 'segments' | 'pageSize' | 'entry' | 'flags'>, map: MemoryMap): Violation[] {
+/** A plan's checked fields; segments with their bytes (a fresh plan) or without (a staged one). */
+export type Checkable = Pick<Plan<Segment | SegmentDescription>, 'segments' | 'pageSize' | 'entry' | 'flags'>;
+
+export function planViolations(plan: Checkable, map: MemoryMap): Violation[] {
   const v: Violation[] = [];
   const add = (rule: string, message: string): void => void v.push({rule, message});
   const ps = plan.pageSize;
@@ -28,7 +31,8 @@ export function planViolations(plan: Pick<Plan, 'segments' | 'pageSize' | 'entry
     if (s.memsz % ps !== 0n) add('memsz-unaligned', `${name}: memsz ${hex(s.memsz)} is not a multiple of the page size ${hex(ps)}`);
     if (s.bufsz > s.memsz) add('bufsz', `${name}: bufsz ${hex(s.bufsz)} is larger than memsz ${hex(s.memsz)}`);
     if (s.mem < 0n || s.mem + s.memsz > U64_LIMIT) add('overflow', `${name}: mem + memsz overflows 64 bits`);
-    const dataEnd = s.parts.reduce((m, p) => (p.offset + BigInt(p.data.length) > m ? p.offset + BigInt(p.data.length) : m), 0n);
+    const parts = 'parts' in s ? s.parts : [];
+    const dataEnd = parts.reduce((m, p) => (p.offset + BigInt(p.data.length) > m ? p.offset + BigInt(p.data.length) : m), 0n);
     if (dataEnd > s.bufsz) add('bufsz', `${name}: data runs to ${hex(dataEnd)} past bufsz ${hex(s.bufsz)}`);
     if (s.memsz > 0n && s.mem + s.memsz <= U64_LIMIT && ramRangeContaining(map, new Range(s.mem, s.mem + s.memsz)) === undefined) {
       add('phys-seg', `${name}: not inside one RAM range of ${map.source}`);
@@ -48,7 +52,7 @@ export function planViolations(plan: Pick<Plan, 'segments' | 'pageSize' | 'entry
 }
 
 /** Throws (exit 4) on the first violation, mentioning how many more there are. */
-export function assertValidPlan(plan: Pick<Plan, 'segments' | 'pageSize' | 'entry' | 'flags'>, map: MemoryMap): void {
+export function assertValidPlan(plan: Checkable, map: MemoryMap): void {
   const v = planViolations(plan, map);
   const first = v[0];
   if (first === undefined) return;

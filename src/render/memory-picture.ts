@@ -6,8 +6,8 @@
  * Fits 80 columns.
  */
 import {hex} from '../errors.js';
-import type {MemoryMap} from '../plan/memory-map.js';
-import {Range} from '../plan/range.js';
+import type {MemoryMap} from '../memory/memory-map.js';
+import {Range} from '../memory/range.js';
 import type {Segment} from '../plan/types.js';
 
 const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz';

@@ -13,10 +13,9 @@ export function renderPlan(plan: Plan): string {
   out.push(`plan for ${plan.files[0] ?? '?'}${more > 0 ? ` + ${more} module${more > 1 ? 's' : ''}` : ''}`);
   out.push(`  ${plan.kind === 'freebsd' ? 'FreeBSD kernel' : 'generic ELF image'}, ${plan.arch}, page size ${hex(plan.pageSize)}, memory map: ${plan.memoryMap.source}`);
   out.push(`  entry ${hex(plan.entry)}`);
-  if (plan.handoff !== undefined) {
-    const h = plan.handoff;
-    const keys = ['kernelEntry', 'loadBase', 'modulep', 'kernend'].filter((k) => typeof h[k] === 'string');
-    if (keys.length > 0) out.push(`  hand-off: ${keys.map((k) => `${k} ${String(h[k])}`).join(', ')}`);
+  const h = plan.handoff;
+  if (h.kind === 'freebsd') {
+    out.push(`  hand-off: kernelEntry ${hex(h.kernelEntry)}, loadBase ${hex(h.loadBase)}, modulep ${hex(h.modulep)}, kernend ${hex(h.kernend)}`);
   }
   out.push(`  segments: ${plan.segments.length}/${KEXEC_SEGMENT_MAX}`);
   out.push(

@@ -11,6 +11,7 @@
  */
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -65,8 +66,17 @@ function hasConflict(file: Buffer, loads: Load[]): boolean {
   return false;
 }
 
-/** What flat-4g must give, from the manifest alone: 'plan' or the one refusal reason that applies. */
+/** The program interpreter readelf reports ("Requesting program interpreter: …"), or undefined. */
+function interpreterOf(path: string): string | undefined {
+  const r = spawnSync('readelf', ['-lW', path], {encoding: 'utf8'});
+  return /Requesting program interpreter: ([^\]]+)\]/.exec(r.stdout)?.[1];
+}
+
+/** What flat-4g must give, from the manifest and readelf: 'plan' or the one refusal reason that applies. */
 function predictFlat(e: ManifestEntry, file: Buffer): string {
+  // A program with an interpreter is not a bootable image (FreeBSD kernels carry /red/herring, which is fine).
+  const interp = interpreterOf(corpusFile(e.path));
+  if (interp !== undefined && interp !== '/red/herring') return 'not-bootable';
   const loads = loadsOf(e).filter((l) => l.memsz > 0n);
   if (loads.length === 0) return 'empty-image';
   if (expectedEntry(e, loads) === undefined) return 'entry-outside';

@@ -89,7 +89,7 @@ describe('--loader-conf', () => {
     assert.ok((await planFails({image: kernel, modules: [], loaderConf: [unterminated]})).message.startsWith(`${unterminated}:2: `));
     const missing = join(tree.root, 'no-such.conf');
     const m = await planFails({image: kernel, modules: [], loaderConf: [missing]});
-    assert.deepEqual([m.code, m.reason], [2, 'loader-conf-unreadable']);
+    assert.deepEqual([m.code, m.reason, m.message], [2, 'input-enoent', `loader.conf ${missing}: no such file`]);
   });
 });
 

@@ -48,8 +48,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export const CLI_BIN = `${PROJECT_ROOT}bin/run.js`;
-export const CLI_BUILT = existsSync(`${PROJECT_ROOT}dist/commands/inspect.js`);
+/**
+ * The kexec-ts whose CLI the tests run: this checkout, or another build named by KEXEC_TS_TEST_CLI_ROOT (how a
+ * regression test is shown to fail on the code before its fix: build that commit, point this at it).
+ */
+export const CLI_ROOT = process.env.KEXEC_TS_TEST_CLI_ROOT ?? PROJECT_ROOT;
+export const CLI_BIN = `${CLI_ROOT.replace(/\/?$/, '/')}bin/run.js`;
+export const CLI_BUILT = existsSync(`${CLI_ROOT.replace(/\/?$/, '/')}dist/commands/inspect.js`);
 
 /** Runs `node bin/run.js ARGS` from the project root; never rejects, whatever the exit code. */
 export function runCli(args: string[]): Promise<CliResult> {

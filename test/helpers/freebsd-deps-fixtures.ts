@@ -4,6 +4,7 @@
  * modules from test/fixtures/freebsd-module.ts and linker.hints from test/helpers/linker-hints-writer.ts; and
  * in-process planning that returns the handoff (or the KexecError) in plain shapes.
  */
+import {planToJSON} from '../../src/plan/codec.js';
 import assert from 'node:assert/strict';
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -96,7 +97,7 @@ export const dep = (name: string, min: number, preferred: number, max: number): 
 export async function planOk(req: PlanRequest): Promise<Planned> {
   const {plan} = await planFiles(req);
   assert.equal(plan.kind, 'freebsd');
-  const handoff = plan.handoff as unknown as Handoff;
+  const handoff = planToJSON(plan).handoff as unknown as Handoff;
   assert.ok(Array.isArray(handoff.files) && Array.isArray(handoff.dependencies), 'plan.handoff has files and dependencies');
   assert.equal(handoff.files[0]?.type, 'elf kernel', 'the kernel is the first file');
   return {plan, handoff, order: handoff.files.slice(1).map((f) => basename(f.name))};

@@ -41,6 +41,15 @@ export class PhysicalMemory {
     this.segments = sorted;
   }
 
+  /** The memory an in-process plan (segments with their byte views) would leave: bytes at mem, zeros to memsz. */
+  static ofSegments(segments: readonly {mem: bigint; memsz: bigint; bufsz: bigint; parts: readonly {offset: bigint; data: Uint8Array}[]}[]): PhysicalMemory {
+    return new PhysicalMemory(segments.map((s, index) => {
+      const bytes = new Uint8Array(Number(s.bufsz));
+      for (const p of s.parts) bytes.set(p.data, Number(p.offset));
+      return {index, start: s.mem, end: s.mem + s.memsz, bytes};
+    }));
+  }
+
   /** Reads DIR/plan.json and its segment files; each file must have exactly bufsz bytes. */
   static fromExport(dir: string): {plan: {segments: ExportedSegment[]} & Record<string, unknown>; memory: PhysicalMemory} {
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as {segments: ExportedSegment[]} & Record<string, unknown>;

@@ -33,7 +33,7 @@ export interface ErrorOut {
 }
 
 /** The refusal reasons documented for `plan` (exit 4). */
-export const PLAN_REFUSALS = ['outside-memory', 'spans-ranges', 'overlap-conflict', 'too-many-segments', 'entry-outside', 'no-space', 'empty-image'];
+export const PLAN_REFUSALS = ['outside-memory', 'spans-ranges', 'overlap-conflict', 'too-many-segments', 'entry-outside', 'no-space', 'empty-image', 'not-bootable', 'arch-mismatch'];
 
 const HEX = /^0x[0-9a-f]+$/;
 

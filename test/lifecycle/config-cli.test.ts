@@ -94,7 +94,7 @@ describe('config files through the CLI', {skip: CLI_SKIP}, () => {
     const image = writeSmallElf(dir);
     const fromConfig = await runCli(['load', '--config', cfg, '--state-dir', join(dir, 'a'), image]);
     assert.equal(fromConfig.code, 4, `without the flag the config's arm64 profile applies: ${show(fromConfig)}`);
-    assertOneErrorLine(fromConfig, /outside every RAM range of profile arm64-virt-2g/);
+    assertOneErrorLine(fromConfig, /an amd64 image \(EM_X86_64\) cannot boot on profile arm64-virt-2g, which is arm64/);
     const state = join(dir, 'b');
     const r = expectExit(await runCli(['load', '--config', cfg, '--state-dir', state, '--profile', 'amd64-4g', image, '--json']), 0, 'load --profile');
     const loaded = oneJson<LoadJSON>(r);

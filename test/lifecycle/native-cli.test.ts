@@ -12,7 +12,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {createRequire} from 'node:module';
 import {constants, tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {segmentFileName} from '../../src/plan/export.js';
+import {segmentFileName} from '../../src/backend/staging/segment-files.js';
 import {buildMock, haveGcc, readMockLog} from '../native/mock-lib.js';
 import {
   CLI_SKIP, assertOneErrorLine, expectExit, jsonError, oneJson, runCli, show, tempDir, writeSmallElf,

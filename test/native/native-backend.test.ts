@@ -13,6 +13,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {KexecError} from '../../src/errors.js';
 import type {Image, Piece} from '../../src/image/types.js';
+import {parseMemoryMapText} from '../../src/memory/map-file.js';
+import type {MemoryMap} from '../../src/memory/memory-map.js';
+import {planFieldDigests} from '../../src/plan/digest.js';
 import {plan} from '../../src/plan/planner.js';
 import type {Plan} from '../../src/plan/types.js';
 import {NativeBackend, hostArch, type NativeBackendOptions} from '../../src/backend/native/native-backend.js';
@@ -40,8 +43,13 @@ function freshLog(errno?: number): string {
   return path;
 }
 
+/** A memory map file as the door reads it for the backend. */
+function memmapOf(path: string): MemoryMap {
+  return parseMemoryMapText(readFileSync(path, 'utf8'), path);
+}
+
 function backend(extra: Partial<NativeBackendOptions> = {}): NativeBackend {
-  return new NativeBackend({library: lib, rebootHeader: header, memmapPath: memmap, recordDir: join(dir, 'records'), ...extra});
+  return new NativeBackend({library: lib, rebootHeader: header, memoryMap: memmapOf(memmap), recordDir: join(dir, 'records'), ...extra});
 }
 
 async function rejects(p: Promise<unknown>, code: number, reason: string, pattern: RegExp): Promise<KexecError> {
@@ -83,7 +91,7 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     writeFileSync(header, '#define RB_MUTEMSGS 0x800000 /* mute */\n#define RB_KEXEC_X 0x4\n#define\tRB_KEXEC\t0x1000000 /* kexec */\n#define RB_PROBE 0x10000000\n');
     memmap = join(dir, 'map.json');
     writeFileSync(memmap, JSON.stringify({ranges: [{start: '0x100000', end: '0x8000000', type: 'ram'}]}));
-    thePlan = plan(image, await backend().memoryMap(), {pageSize: 0x1000n});
+    thePlan = plan(image, (await backend().target()).memoryMap, {pageSize: 0x1000n});
     assert.equal(thePlan.segments.length, 3);
   });
   after(() => {
@@ -105,11 +113,11 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     assert.match(p.reason ?? '', /missing\.so/);
   });
 
-  it('probe and memoryMap off FreeBSD without a library or map: unavailable, the command named', {skip: process.platform === 'freebsd'}, async () => {
+  it('probe and target off FreeBSD without a library or map: unavailable, the command named', {skip: process.platform === 'freebsd'}, async () => {
     const p = await new NativeBackend({recordDir: dir}).probe();
     assert.equal(p.available, false);
     assert.match(p.reason ?? '', /not FreeBSD/);
-    await rejects(new NativeBackend({recordDir: dir}).memoryMap(), 5, 'memory-map-unavailable', /`sysctl -n vm\.phys_segs` failed/);
+    await rejects(new NativeBackend({recordDir: dir}).target(), 5, 'memory-map-unavailable', /`sysctl -n vm\.phys_segs` failed/);
   });
 
   it('load passes the plan to kexec_load byte for byte, sorted by mem, flags 0, and records it', async () => {
@@ -138,8 +146,8 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     const koffi = (await import('koffi')).default;
     assert.equal(call.segments[0]?.buf, koffi.address(kernelView), 'a one-view segment is passed without a copy');
     assert.deepEqual({...rec, stagedAt: ''}, {
-      backend: 'native', digest: thePlan.digest, kind: 'elf', arch: hostArch(), entry: '0x200010', files: ['kernel.elf'],
-      segments: 3, memsz: '0x7000', stagedAt: '',
+      backend: 'native', digest: thePlan.digest, fields: planFieldDigests(thePlan), kind: 'elf', arch: hostArch(), entry: '0x200010',
+      files: ['kernel.elf'], segments: 3, memsz: '0x7000', stagedAt: '', rbKexec: '0x1000000',
     });
     assert.deepEqual((await backend().status()).staged, rec);
     assert.deepEqual(readdirSync(join(dir, 'records')), ['staged.json'], 'no temp files left behind');
@@ -149,10 +157,27 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     const log = freshLog();
     const small = join(dir, 'small.json');
     writeFileSync(small, JSON.stringify({ranges: [{start: '0x100000', end: '0x900000'}]}));
-    await rejects(backend({memmapPath: small}).load(thePlan), 4, 'invalid-phys-seg', /segment 2 \[0x1000000, 0x1002000\)/);
+    await rejects(backend({memoryMap: memmapOf(small)}).load(thePlan), 5, 'target-phys-seg', /segment 2 \[0x1000000, 0x1002000\)/);
     const other = {...thePlan, arch: hostArch() === 'arm64' ? 'amd64' : 'arm64'};
     await rejects(backend().load(other), 5, 'arch-mismatch', /plan is for/);
     assert.deepEqual(readMockLog(log), {loads: [], reboots: []});
+  });
+
+  it('load validates against the host\'s hw.pagesize and vm.phys_segs, not the plan\'s own page size (sysctl read as on FreeBSD)', async () => {
+    const log = freshLog();
+    const phys = 'vm.phys_segs:\nSEGMENT 0:\n\nstart:     0x100000\nend:       0x8000000\ndomain:    0\nfree list: 0xffffffff81e5c8c8\n';
+    const sysctl = (pagesize: string): NonNullable<NativeBackendOptions['sysctl']> => ({
+      text: async (name) => ({'hw.pagesize': pagesize, 'vm.phys_segs': phys} as Record<string, string>)[name],
+      binary: async () => undefined,
+    });
+    const t = await backend({memoryMap: undefined, sysctl: sysctl('16384')}).target();
+    assert.deepEqual([t.pageSize, t.memoryMap.source, t.memoryMap.ranges.length], [0x4000n, 'vm.phys_segs (sysctl -n vm.phys_segs)', 1]);
+    await rejects(backend({memoryMap: undefined, sysctl: sysctl('16384')}).load(thePlan), 5, 'target-page-size', /the plan was made for page size 0x1000, this host has 0x4000/);
+    assert.deepEqual(readMockLog(log), {loads: [], reboots: []}, 'refused before kexec_load');
+    freshLog();
+    await backend({memoryMap: undefined, sysctl: sysctl('4096')}).load(thePlan);
+    freshLog();
+    await backend().unload();
   });
 
   it('kernel errnos map to the documented messages and exit codes', async () => {
@@ -185,31 +210,39 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     assert.deepEqual(readMockLog(log), {loads: [], reboots: [0x1000000]});
   });
 
-  it('exec with a record calls reboot with exactly the header value; an explicit rbKexec wins', async () => {
+  it('RB_KEXEC is resolved at load (header value, or an explicit rbKexec) and exec passes exactly the recorded value', async () => {
     freshLog();
     await backend().load(thePlan);
     let log = freshLog();
     await rejects(backend().exec({}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
     assert.deepEqual(readMockLog(log).reboots, [0x1000000]);
     log = freshLog();
-    await rejects(backend({rbKexec: 0x4000000n}).exec({}), 5, 'reboot-returned', /reboot\(howto=0x4000000\)/);
-    await rejects(backend({rbKexec: 0x80000000}).exec({}), 5, 'reboot-returned', /reboot\(howto=0x80000000\)/);
-    assert.deepEqual(readMockLog(log).reboots, [0x4000000, 0x80000000]);
+    await rejects(backend({rbKexec: 0x4000000n}).exec({}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
+    assert.deepEqual(readMockLog(log).reboots, [0x1000000], 'exec uses the value recorded at load, not a later setting');
+    freshLog();
+    await backend({rbKexec: 0x80000000}).load(thePlan);
+    log = freshLog();
+    await rejects(backend().exec({}), 5, 'reboot-returned', /reboot\(howto=0x80000000\)/);
+    assert.deepEqual(readMockLog(log).reboots, [0x80000000]);
     log = freshLog(ERRNO.EPERM);
-    await rejects(backend().exec({}), 5, 'EPERM', /reboot\(howto=0x1000000\) failed with EPERM .*not root/);
-    assert.deepEqual(readMockLog(log).reboots, [0x1000000]);
+    await rejects(backend().exec({}), 5, 'EPERM', /reboot\(howto=0x80000000\) failed with EPERM .*not root/);
+    assert.deepEqual(readMockLog(log).reboots, [0x80000000]);
   });
 
-  it('exec refuses, without calling reboot, when RB_KEXEC is unknown or not a single bit', async () => {
+  it('load refuses before kexec_load, and a forced exec before reboot, when RB_KEXEC is unknown or not a single bit', async () => {
+    freshLog();
+    await backend().unload();
     const log = freshLog();
     const noKexec = join(dir, 'old-reboot.h');
     writeFileSync(noKexec, '#define RB_MUTEMSGS 0x800000\n#define RB_KEXEC_X 0x4\n');
-    await rejects(backend({rebootHeader: noKexec}).exec({force: true}), 5, 'rb-kexec-unknown', /RB_KEXEC is unknown on this system: .*old-reboot\.h has no #define RB_KEXEC/);
-    await rejects(backend({rebootHeader: join(dir, 'none.h')}).exec({force: true}), 5, 'rb-kexec-unknown', /cannot read .*none\.h \(ENOENT\)/);
-    const e = await rejects(backend({rbKexec: 0x1000004}).exec({}), 2, 'bad-rb-kexec', /not a single reboot\(2\) howto bit/);
+    await rejects(backend({rebootHeader: noKexec}).load(thePlan), 5, 'rb-kexec-unknown', /RB_KEXEC is unknown on this system: .*old-reboot\.h has no #define RB_KEXEC/);
+    await rejects(backend({rebootHeader: noKexec}).exec({force: true}), 5, 'rb-kexec-unknown', /old-reboot\.h has no #define RB_KEXEC/);
+    await rejects(backend({rebootHeader: join(dir, 'none.h')}).load(thePlan), 5, 'rb-kexec-unknown', /cannot read .*none\.h \(ENOENT\)/);
+    const e = await rejects(backend({rbKexec: 0x1000004}).load(thePlan), 2, 'bad-rb-kexec', /not a single reboot\(2\) howto bit/);
     assert.match(e.hint ?? '', /native\.rbKexec/);
-    await rejects(backend({rbKexec: 0}).exec({}), 2, 'bad-rb-kexec', /RB_KEXEC 0 from native\.rbKexec/);
+    await rejects(backend({rbKexec: 0}).exec({force: true}), 2, 'bad-rb-kexec', /RB_KEXEC 0 from native\.rbKexec/);
     assert.deepEqual(readMockLog(log), {loads: [], reboots: []});
+    assert.equal((await backend().status()).staged, null, 'nothing was staged');
   });
 
   it('unload calls kexec_load(0, 0, NULL, 0) and clears the record; a failed unload keeps it', async () => {
@@ -228,7 +261,7 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
 
   it('a corrupt record is reported, naming the file', async () => {
     writeFileSync(join(dir, 'records', 'staged.json'), '{"backend":"sim"}');
-    await rejects(backend().status(), 5, 'record-corrupt', /records\/staged\.json is not a kexec-ts native record/);
+    await rejects(backend().status(), 5, 'record-corrupt', /records\/staged\.json is not a kexec-ts native record: digest is missing/);
     rmSync(join(dir, 'records', 'staged.json'));
   });
 });

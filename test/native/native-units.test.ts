@@ -50,7 +50,7 @@ test('errno numbers are named with this platform\'s os.constants.errno', () => {
   assert.match(e.message, /failed with errno 99999: unexpected error/);
 });
 
-test('koffi is imported lazily: without it status/memoryMap work and probe explains', () => {
+test('koffi is imported lazily: without it status/target work and probe explains', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kexec-nokoffi-'));
   try {
     const hooks = join(dir, 'hooks.mjs');
@@ -60,11 +60,13 @@ test('koffi is imported lazily: without it status/memoryMap work and probe expla
     const map = join(dir, 'map.json');
     writeFileSync(map, '{"ranges": [{"start": "0x100000", "end": "0x200000"}]}');
     const backendUrl = pathToFileURL(join(process.cwd(), 'src/backend/native/native-backend.ts')).href;
+    const mapUrl = pathToFileURL(join(process.cwd(), 'src/pipeline/memory-map-file.ts')).href;
     const script = `
       const {NativeBackend} = await import(${JSON.stringify(backendUrl)});
-      const b = new NativeBackend({library: 'libkexecmock-never.so', memmapPath: ${JSON.stringify(map)}, recordDir: ${JSON.stringify(dir)}});
+      const {readMemoryMapFile} = await import(${JSON.stringify(mapUrl)});
+      const b = new NativeBackend({library: 'libkexecmock-never.so', memoryMap: await readMemoryMapFile(${JSON.stringify(map)}), recordDir: ${JSON.stringify(dir)}});
       const st = await b.status();
-      const m = await b.memoryMap();
+      const m = (await b.target()).memoryMap;
       const p = await b.probe();
       let loadErr; await b.unload().catch((e) => { loadErr = {code: e.code, reason: e.reason}; });
       console.log(JSON.stringify({staged: st.staged, ranges: m.ranges.length, p, loadErr}));`;

@@ -13,7 +13,7 @@ import {fileURLToPath} from 'node:url';
 import {createQemuBackend} from '../../src/backend/qemu/index.js';
 import {KexecError} from '../../src/errors.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
-import {planDigest} from '../../src/plan/planner.js';
+import {planDigest} from '../../src/plan/digest.js';
 import {segmentBuffer, segmentSha256} from '../../src/plan/segment-bytes.js';
 import type {Plan} from '../../src/plan/types.js';
 import {CLI_SKIP, expectExit, jsonError, oneJson, runCli, tempDir} from '../helpers/lifecycle-cli.js';
@@ -76,7 +76,7 @@ for (const arch of ['amd64', 'arm64'] as const) {
     test('the probe prints PROBE FAIL and exec refuses with exit 5', async (t) => {
       const dir = join(PROBE, arch);
       const backend = createQemuBackend({stateDir: tempDir(t, 'kexec-qemu-cli-'), arch});
-      const {plan: good} = await planFiles({image: join(dir, 'kernel'), modules: ['probe_hello'], modulePath: dir, memoryMap: await backend.memoryMap()});
+      const {plan: good} = await planFiles({image: join(dir, 'kernel'), modules: ['probe_hello'], modulePath: dir, target: await backend.target()});
       // Corrupt the plan before it is sealed: the trampoline hands the kernel modulep one page too far (zeros).
       const tramp = JSON.parse(readFileSync(fileURLToPath(new URL(`../../templates/trampolines/${arch}.json`, import.meta.url)), 'utf8')) as {symbols: Record<string, number>};
       const segments = good.segments.map((seg) => {

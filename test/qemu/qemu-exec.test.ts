@@ -10,7 +10,8 @@ import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {QEMU_AMD64_MEMORY_MAP, QemuBackend, createQemuBackend} from '../../src/backend/qemu/index.js';
+import {QemuBackend, createQemuBackend} from '../../src/backend/qemu/index.js';
+import {getProfile} from '../../src/memory/profiles.js';
 import {KexecError} from '../../src/errors.js';
 import type {Plan} from '../../src/plan/types.js';
 import {fakeQemu, fixtureFreeBsdPlan, handoffOf, probeConsole, rawCodePlan, tempDir} from './qemu-fixtures.js';
@@ -55,7 +56,7 @@ describe('qemu backend with a fake QEMU', () => {
     const h = handoffOf(s.plan);
     const lines = ['SeaBIOS (version test)', 'qemu-shim: long mode, identity map 0-4 GiB, interrupts off; entering 0x00300000', ...probeConsole(s.plan)];
     const b = s.backend(lines);
-    assert.deepEqual(await b.memoryMap(), QEMU_AMD64_MEMORY_MAP);
+    assert.deepEqual((await b.target()).memoryMap, getProfile('qemu-amd64-1g').memoryMap);
     assert.equal((await b.status()).staged?.backend, 'qemu');
     const report = await b.exec({});
     assert.equal(report.backend, 'qemu');
@@ -140,7 +141,7 @@ describe('qemu backend with a fake QEMU', () => {
       `QEMU booted bytes at 0x${s.plan.segments[index]?.mem.toString(16)} that are not the plan's, holding .*FILE \\S+hello\\.ko$`));
   });
 
-  test('probe-mismatch: the staged plan.json\'s modulep patched after load', async (t) => {
+  test('the staged plan.json\'s modulep patched after load: refused before QEMU runs, naming the hand-off', async (t) => {
     const s = await setup(t);
     const st = s.backend([]).stateDir;
     const gen = readdirSync(st).find((n) => n.startsWith('gen-')) ?? assert.fail('no generation');
@@ -148,8 +149,8 @@ describe('qemu backend with a fake QEMU', () => {
     const json = JSON.parse(readFileSync(path, 'utf8')) as {handoff: {modulep: string}};
     json.handoff.modulep = `0x${(BigInt(json.handoff.modulep) + 0x1000n).toString(16)}`;
     writeFileSync(path, JSON.stringify(json));
-    const e = await refused(s.backend(probeConsole(s.plan)), 'probe-mismatch');
-    assert.match(e.message, new RegExp(`the probe was entered with modulep ${handoffOf(s.plan).modulep}, the plan passes ${json.handoff.modulep}`));
+    const e = await refused(s.backend(probeConsole(s.plan)), 'plan-tampered');
+    assert.match(e.message, /plan\.json: "handoff" changed since the image was loaded/);
   });
 
   test('probe-fail: PROBE FAIL with its reason; the console is in the details', async (t) => {
@@ -201,15 +202,15 @@ describe('qemu backend with a fake QEMU', () => {
     assert.throws(() => createQemuBackend({stateDir: '/nonexistent', arch: 'arm64', timeoutMs: Number.NaN}), usage);
   });
 
-  test('load refuses a plan for the other architecture, and segments where SeaBIOS lives (the sim\'s EINVAL, said as qemu)', async (t) => {
+  test('load refuses a plan for the other architecture, and segments where SeaBIOS lives (the shared validator, said as qemu)', async (t) => {
     const dir = tempDir(t);
     const b = createQemuBackend({stateDir: join(dir, 'state'), arch: 'amd64'});
     const arm = rawCodePlan('arm64', new Uint8Array(16), 0x42000000n);
     await assert.rejects(b.load(arm), (e: unknown) => e instanceof KexecError && e.reason === 'arch-mismatch' && e.code === 5);
     const inSeaBios: Plan = {...rawCodePlan('amd64', new Uint8Array(16), 0x200000n)};
     const moved: Plan = {...inSeaBios, entry: 0x3f000000n, segments: inSeaBios.segments.map((g) => ({...g, mem: 0x3f000000n}))};
-    await assert.rejects(b.load(moved), (e: unknown) => e instanceof KexecError && e.code === 5 && e.reason === 'EINVAL' &&
-      /^qemu: kexec_load\(0x3f000000, 1, segments, 0x0\) = EINVAL: segment 0 \[0x3f000000, 0x3f001000\): not inside one physical segment .* of profile qemu-amd64-1g$/.test(e.message));
+    await assert.rejects(b.load(moved), (e: unknown) => e instanceof KexecError && e.code === 5 && e.reason === 'target-phys-seg' &&
+      /^qemu: the plan does not fit the emulated machine \(qemu-system-x86_64 -M pc -m 1G\): segment 0 \[0x3f000000, 0x3f001000\): not inside one RAM range of profile qemu-amd64-1g$/.test(e.message));
     assert.equal((await b.status()).staged, null);
   });
 });

@@ -6,6 +6,7 @@
  * implementation independent of the backend's), and a fake QEMU: a shell script that records its arguments and
  * prints a given console, so the exec path and the verdict can be tested without an emulator.
  */
+import {planToJSON} from '../../src/plan/codec.js';
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -58,8 +59,8 @@ interface HandoffView {
 }
 
 export function handoffOf(p: Plan): HandoffView {
-  if (p.handoff === undefined) throw new Error('plan has no hand-off');
-  return p.handoff as unknown as HandoffView;
+  if (p.handoff.kind !== 'freebsd') throw new Error('plan has no FreeBSD hand-off');
+  return planToJSON(p).handoff as unknown as HandoffView;
 }
 
 /** What a correct probe prints for a FreeBSD plan, line by line, ending with PROBE OK. */
@@ -95,9 +96,9 @@ export async function fixtureFreeBsdPlan(dir: string, arch: QemuArch): Promise<P
     modules.push('hello');
   }
   const {plan} = await planFiles({
-    image: kernel, modules, modulePath: dir, loaderConf: [], howto: 0x800,
+    image: kernel, modules, modulePath: dir, loaderConf: [], howto: {howto: 0x800, env: [], ignored: []},
     env: new Map([['hw.qemu_test', 'yes'], ['test.spaces', 'a b=c']]),
-    memoryMap: QEMU_MACHINES[arch].profile.memoryMap,
+    target: {arch, pageSize: 0x1000n, memoryMap: QEMU_MACHINES[arch].profile.memoryMap, source: 'the emulated machine'},
   });
   return plan;
 }

@@ -6,9 +6,9 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {KexecError} from '../../src/errors.js';
 import {PhysicalMemory} from '../../src/backend/sim/index.js';
-import {makeMemoryMap} from '../../src/plan/memory-map.js';
-import {getProfile} from '../../src/plan/profiles.js';
-import {Range} from '../../src/plan/range.js';
+import {makeMemoryMap} from '../../src/memory/memory-map.js';
+import {getProfile} from '../../src/memory/profiles.js';
+import {Range} from '../../src/memory/range.js';
 
 const MAP = makeMemoryMap('test', [
   {range: new Range(0x1000n, 0x9f000n), type: 'ram'},
@@ -68,6 +68,6 @@ test('loaded regions: the entry check and decoders find which segment holds an a
   m.addRegion({start: 0x200000n, end: 0x201000n, label: 'segment 0'});
   assert.equal(m.regionContaining(0x200fffn)?.label, 'segment 0');
   assert.equal(m.regionContaining(0x201000n), undefined);
-  assert.equal(m.readCString(0x200000n), 'kernel');
+  assert.deepEqual(m.readCBytes(0x200000n), new TextEncoder().encode('kernel'));
   assert.throws(() => m.addRegion({start: 0xb0000000n, end: 0xb0001000n, label: 'running kernel'}), KexecError);
 });

@@ -9,9 +9,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {KexecError} from '../../src/errors.js';
 import type {Image, Piece} from '../../src/image/types.js';
-import type {MemoryMap} from '../../src/plan/memory-map.js';
+import type {MemoryMap} from '../../src/memory/memory-map.js';
 import {plan} from '../../src/plan/planner.js';
-import {getProfile} from '../../src/plan/profiles.js';
+import {getProfile} from '../../src/memory/profiles.js';
 import type {Plan} from '../../src/plan/types.js';
 
 export const FLAT: MemoryMap = getProfile('flat-4g').memoryMap;

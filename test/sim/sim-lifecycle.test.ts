@@ -1,15 +1,24 @@
 /**
  * The simulated machine's life cycle with plans from the real planner: load, status, exec (digests verified,
  * booted recorded, nothing staged afterwards), unload, replacement by a second load, exec with nothing staged,
- * a tampered segment file, and hand-off decoding (generic, missing and registered decoders).
+ * a tampered segment file, and a tampered plan.json (every digest-covered field named when changed).
  */
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {SimBackend, registerHandoffDecoder} from '../../src/backend/sim/index.js';
+import {fileURLToPath} from 'node:url';
+import {SimBackend} from '../../src/backend/sim/index.js';
+import {getProfile} from '../../src/memory/profiles.js';
+import {planFiles} from '../../src/pipeline/plan-files.js';
 import type {Plan} from '../../src/plan/types.js';
 import {refusal, smallPlan, tempStateDir} from './sim-fixtures.js';
+
+/** The committed amd64 probe kernel with its module, planned for amd64-4g. */
+async function freebsdPlan(_t: unknown): Promise<Plan> {
+  const dir = fileURLToPath(new URL('../../examples/probe-kernel/build/amd64/', import.meta.url));
+  return (await planFiles({image: join(dir, 'kernel'), modules: ['probe_hello'], modulePath: dir, loaderConf: [], profile: 'amd64-4g'})).plan;
+}
 
 const gens = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('gen-'));
 
@@ -114,31 +123,47 @@ test('a tampered segment file makes exec fail with a digest mismatch naming the 
   assert.equal((await sim.status()).booted, null);
 });
 
-test('an edited plan.json fails the plan digest check', async (t) => {
+/** Edits the staged plan.json of `stateDir` with `edit`. */
+function editStagedPlan(stateDir: string, edit: (plan: Record<string, unknown>) => void): void {
+  const file = join(stateDir, readlinkSync(join(stateDir, 'current')), 'plan.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  edit(json);
+  writeFileSync(file, JSON.stringify(json));
+}
+
+test('an edited plan.json is refused at exec (exit 5) with the edited field named', async (t) => {
   const stateDir = tempStateDir(t);
   const sim = new SimBackend({stateDir});
   await sim.load(smallPlan());
-  const file = join(stateDir, readlinkSync(join(stateDir, 'current')), 'plan.json');
-  const json = JSON.parse(readFileSync(file, 'utf8')) as {entry: string};
-  json.entry = '0x200020';
-  writeFileSync(file, JSON.stringify(json));
-  await refusal(sim.exec({}), 5, 'plan-digest-mismatch', /plan digest mismatch: plan\.json says [0-9a-f]{64}, its fields give/);
+  editStagedPlan(stateDir, (p) => void (p.entry = '0x200020'));
+  await refusal(sim.exec({}), 5, 'plan-tampered', /plan\.json: "entry" changed since the image was loaded/);
+  await sim.load(smallPlan());
+  editStagedPlan(stateDir, (p) => void (p.files = ['other.elf']));
+  await refusal(sim.exec({}), 5, 'plan-tampered', /"files" changed/);
+  await sim.load(smallPlan());
+  editStagedPlan(stateDir, (p) => void (p.entry = '0x00200010'));
+  assert.equal((await sim.exec({})).entry, '0x200010', 'the same value written differently is the same plan');
 });
 
-test('hand-off decoders: a kind without one is reported with the generic view; a registered one is used', async (t) => {
+test('a FreeBSD plan.json whose kind, files or hand-off is edited is refused naming the field; a malformed hand-off is exit 5, not 1', async (t) => {
   const stateDir = tempStateDir(t);
-  const sim = new SimBackend({stateDir});
-  const p: Plan = {...smallPlan(), kind: 'test-kind' as string as Plan['kind']};
-  await sim.load(p);
-  const generic = await sim.exec({});
-  assert.match(generic.lines.join('\n'), /no hand-off decoder for kind 'test-kind' \(registered: .*elf.*\); generic view:/);
-  assert.equal(generic.handoff.decoded, false);
-  registerHandoffDecoder('test-kind', (plan, memory) => ({
-    handoff: {first: memory.readUint(BigInt(plan.entry), 4).toString(16)},
-    lines: [`test decoder saw ${plan.segments.length} segments`],
-  }));
-  await sim.load(p);
-  const decoded = await sim.exec({});
-  assert.ok(decoded.lines.includes('test decoder saw 2 segments'));
-  assert.equal(typeof decoded.handoff.first, 'string');
+  const sim = new SimBackend({stateDir, profile: getProfile('amd64-4g')});
+  const p = await freebsdPlan(t);
+  const cases: [string, (j: Record<string, unknown>) => void, string, RegExp][] = [
+    ['kind to elf', (j) => void ((j.kind = 'elf'), ((j.handoff as Record<string, unknown>).kind = 'elf')), 'plan-tampered', /"kind", "handoff" changed/],
+    ['kind alone', (j) => void (j.kind = 'elf'), 'plan-malformed', /kind: is "elf" but handoff\.kind is "freebsd"/],
+    ['files', (j) => void (j.files as string[]).push('extra.ko'), 'plan-tampered', /"files" changed/],
+    ['hand-off howto', (j) => void ((j.handoff as Record<string, unknown>).howto = '0x1'), 'plan-tampered', /"handoff" changed/],
+    ['hand-off env', (j) => void (((j.handoff as Record<string, unknown>).env as Record<string, string>).kernelname = '/boot/evil'), 'plan-tampered', /"handoff" changed/],
+    ['metadata not a number', (j) => void ((j.handoff as Record<string, unknown>).metadata = 'here'), 'plan-malformed', /handoff\.metadata: is "here", expected a 0x… hex number/],
+    ['metadata beyond 64 bits', (j) => void ((j.handoff as Record<string, unknown>).metadata = '0x10000000000000000'), 'plan-malformed', /handoff\.metadata/],
+  ];
+  for (const [name, edit, reason, message] of cases) {
+    await sim.load(p);
+    editStagedPlan(stateDir, edit);
+    const e = await refusal(sim.exec({}), 5, reason, message);
+    assert.ok(e.message.length > 0, name);
+    assert.notEqual((await sim.status()).staged, null, `${name}: a refused exec leaves the image staged`);
+  }
 });
+

@@ -6,7 +6,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {SimBackend} from '../../src/backend/sim/index.js';
-import {getProfile} from '../../src/plan/profiles.js';
+import {getProfile} from '../../src/memory/profiles.js';
 import type {Plan, Segment} from '../../src/plan/types.js';
 import {FLAT, refusal, smallPlan, tempStateDir} from './sim-fixtures.js';
 
@@ -18,7 +18,7 @@ function seg(mem: bigint, memsz = 0x1000n, bufsz = 0n): Segment {
 function handPlan(segments: Segment[], over: Partial<Plan> = {}): Plan {
   return {
     arch: 'amd64', machine: 62, kind: 'elf', pageSize: 0x1000n, entry: segments[0]?.mem ?? 0n, flags: 0n, segments,
-    memoryMap: FLAT, files: ['hand.elf'], merges: [], notes: [], digest: 'f'.repeat(64), ...over,
+    memoryMap: FLAT, files: ['hand.elf'], merges: [], notes: [], handoff: {kind: 'elf'}, digest: 'f'.repeat(64), ...over,
   };
 }
 

@@ -8,11 +8,12 @@ import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {KexecError} from '../../src/errors.js';
-import {Range} from '../../src/plan/range.js';
-import {makeMemoryMap, memoryMapToJSON, ramRangeContaining, ramRanges} from '../../src/plan/memory-map.js';
-import {parsePhysSegs} from '../../src/plan/phys-segs.js';
-import {loadMemoryMap, parseMapFile} from '../../src/plan/map-file.js';
-import {PROFILE_NAMES, defaultProfileForMachine, getProfile} from '../../src/plan/profiles.js';
+import {Range} from '../../src/memory/range.js';
+import {makeMemoryMap, memoryMapToJSON, ramRangeContaining, ramRanges} from '../../src/memory/memory-map.js';
+import {parsePhysSegs} from '../../src/memory/phys-segs.js';
+import {parseMapFile} from '../../src/memory/map-file.js';
+import {readMemoryMapFile as loadMemoryMap} from '../../src/pipeline/memory-map-file.js';
+import {PROFILE_NAMES, defaultProfileForArch, getProfile} from '../../src/memory/profiles.js';
 
 function assertUsage(fn: () => unknown, prefix: string, line: number, ...fragments: string[]): void {
   assert.throws(fn, (e: unknown) => {
@@ -169,7 +170,7 @@ test('loadMemoryMap picks the format and names the path and OS error code when u
     assert.equal((await loadMemoryMap(segs)).source, `vm.phys_segs (${segs})`);
     assert.equal((await loadMemoryMap(json)).source, `map file ${json}`);
     const missing = join(dir, 'nope.json');
-    await assert.rejects(loadMemoryMap(missing), (e: unknown) => e instanceof KexecError && e.code === 2 && e.message.includes(missing) && e.message.includes('ENOENT'));
+    await assert.rejects(loadMemoryMap(missing), (e: unknown) => e instanceof KexecError && e.code === 2 && e.message.includes(missing) && e.message.includes('no such file') && e.reason === 'input-enoent');
   } finally {
     await rm(dir, {recursive: true, force: true});
   }
@@ -216,11 +217,11 @@ test('getProfile refuses an unknown name listing the known ones; defaults by e_m
     () => getProfile('vax-1m'),
     (e: unknown) => e instanceof KexecError && e.code === 2 && e.message === `unknown machine profile "vax-1m" (known: ${PROFILE_NAMES.join(', ')})`,
   );
-  assert.deepEqual([...PROFILE_NAMES], ['amd64-4g', 'arm64-virt-2g', 'riscv64-virt-2g', 'flat-4g']);
-  assert.equal(defaultProfileForMachine(62)?.name, 'amd64-4g');
-  assert.equal(defaultProfileForMachine(183)?.name, 'arm64-virt-2g');
-  assert.equal(defaultProfileForMachine(243)?.name, 'riscv64-virt-2g');
-  assert.equal(defaultProfileForMachine(3), undefined);
+  assert.deepEqual([...PROFILE_NAMES], ['amd64-4g', 'arm64-virt-2g', 'riscv64-virt-2g', 'qemu-amd64-1g', 'flat-4g']);
+  assert.equal(defaultProfileForArch('amd64')?.name, 'amd64-4g');
+  assert.equal(defaultProfileForArch('arm64')?.name, 'arm64-virt-2g');
+  assert.equal(defaultProfileForArch('riscv64')?.name, 'riscv64-virt-2g');
+  assert.equal(defaultProfileForArch('i386'), undefined);
   const running = getProfile('amd64-4g').memoryMap.ranges.find((r) => r.label === 'running kernel');
   assert.equal(running?.range.toString(), '[0xb0000000, 0xb2000000)');
   assert.equal(ramRangeContaining(getProfile('amd64-4g').memoryMap, new Range(0xb0000000n, 0xb0001000n)), undefined);

@@ -6,10 +6,10 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {KexecError} from '../../src/errors.js';
 import type {Image, Piece} from '../../src/image/types.js';
-import {makeMemoryMap, type MemoryMap} from '../../src/plan/memory-map.js';
+import {makeMemoryMap, type MemoryMap} from '../../src/memory/memory-map.js';
 import {findPlacement} from '../../src/plan/placement.js';
 import {plan} from '../../src/plan/planner.js';
-import {Range} from '../../src/plan/range.js';
+import {Range} from '../../src/memory/range.js';
 import {planViolations} from '../../src/plan/validate.js';
 import type {Segment} from '../../src/plan/types.js';
 

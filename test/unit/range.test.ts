@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {Range, alignDown, alignUp, isPowerOfTwo} from '../../src/plan/range.js';
+import {Range, alignDown, alignUp, isPowerOfTwo} from '../../src/memory/range.js';
 
 test('Range is [start, end) with an inclusive last', () => {
   const r = Range.ofSize(0x1000n, 0x2000n);

@@ -36,7 +36,7 @@ export interface NativeBinding {
 }
 
 /** The libraries searched on FreeBSD when none is configured: syscall stubs moved to libsys in FreeBSD 15. */
-export const FREEBSD_LIBRARIES: readonly string[] = ['libsys.so.7', 'libc.so.7'];
+const FREEBSD_LIBRARIES: readonly string[] = ['libsys.so.7', 'libc.so.7'];
 
 let koffiPromise: Promise<Koffi> | undefined;
 let segmentType: TypeObject | undefined;
@@ -47,7 +47,7 @@ function message(e: unknown): string {
 }
 
 /** koffi, imported on first use; a clear error when the optional dependency is missing or its binary fails. */
-export async function loadKoffi(): Promise<Koffi> {
+async function loadKoffi(): Promise<Koffi> {
   koffiPromise ??= import('koffi').then(
     (m) => m.default,
     (e: unknown) => {

@@ -7,24 +7,25 @@
  * shutdown_final handler kexec_reboot runs the image when reboot(2)'s howto has RB_KEXEC). The kernel checks little
  * else, and a malformed call can panic it, so every plan is re-validated here against the live memory map.
  *
- * koffi is imported lazily (src/backend/native/ffi.ts) by probe/load/unload/exec only. Tests bind a mock library.
+ * RB_KEXEC is resolved when the image is loaded and kept in the record, so a host whose headers lack it fails at
+ * `load`, not at reboot. koffi is imported lazily (src/backend/native/ffi.ts) by probe/load/unload/exec only.
+ * Tests bind a mock library.
  */
-import {execFile} from 'node:child_process';
-import {promisify} from 'node:util';
 import {KexecError, hex} from '../../errors.js';
-import {loadMemoryMap} from '../../plan/map-file.js';
-import type {MemoryMap} from '../../plan/memory-map.js';
-import {parsePhysSegs} from '../../plan/phys-segs.js';
+import {SYSTEM_SYSCTL, type SysctlSource} from '../../host/sysctl.js';
+import {runningFirmware} from '../../host/running-firmware.js';
+import type {MemoryMap} from '../../memory/memory-map.js';
+import {parsePhysSegs} from '../../memory/phys-segs.js';
+import {compareBigint} from '../../memory/range.js';
 import {segmentBuffer} from '../../plan/segment-bytes.js';
-import type {Plan, Segment} from '../../plan/types.js';
-import {assertValidPlan} from '../../plan/validate.js';
-import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord} from '../types.js';
+import type {Plan} from '../../plan/types.js';
+import {stagedRecord} from '../staging/staged-record.js';
+import {checkPlanForTarget} from '../target-check.js';
+import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord, TargetFacts} from '../types.js';
 import {syscallError} from './errno.js';
 import {bindNative, type FfiSegment, type NativeBinding} from './ffi.js';
 import {DEFAULT_REBOOT_HEADER, resolveRbKexec} from './rb-kexec.js';
 import {readRecord, removeRecord, writeRecord} from './record.js';
-
-const run = promisify(execFile);
 
 export interface NativeBackendOptions {
   /** Library providing kexec_load and reboot (default on FreeBSD: libsys.so.7, then libc.so.7). */
@@ -33,10 +34,12 @@ export interface NativeBackendOptions {
   readonly rebootHeader?: string;
   /** RB_KEXEC's value; wins over the header. */
   readonly rbKexec?: number | bigint;
-  /** A memory map file (vm.phys_segs text or JSON/YAML) instead of `sysctl -n vm.phys_segs`. */
-  readonly memmapPath?: string;
+  /** A memory map (from --memmap or the config) instead of `sysctl -n vm.phys_segs`. */
+  readonly memoryMap?: MemoryMap;
   /** Where the staged-image record (staged.json) lives. */
   readonly recordDir: string;
+  /** Where hw.pagesize, vm.phys_segs and the firmware tables are read (default: /sbin/sysctl on this host). */
+  readonly sysctl?: SysctlSource;
 }
 
 /** FreeBSD's name for the architecture node runs on (x64 -> amd64). */
@@ -45,10 +48,6 @@ export function hostArch(arch: string = process.arch): string {
 }
 
 const SYSCTL_PHYS_SEGS = 'sysctl -n vm.phys_segs';
-
-function compareMem(a: Segment, b: Segment): number {
-  return a.mem < b.mem ? -1 : a.mem > b.mem ? 1 : 0;
-}
 
 function describeLoad(entry: bigint, nseg: number, flags: bigint): string {
   return `kexec_load(entry=${hex(entry)}, nseg=${nseg}, flags=${flags.toString()})`;
@@ -79,42 +78,42 @@ export class NativeBackend implements Backend {
   }
 
   /** hw.pagesize on FreeBSD (undefined elsewhere or when sysctl fails: the probe still succeeds). */
-  private async pageSize(): Promise<bigint | undefined> {
-    if (process.platform !== 'freebsd') return undefined;
-    try {
-      const {stdout} = await run('sysctl', ['-n', 'hw.pagesize'], {encoding: 'utf8'});
-      return /^\d+$/.test(stdout.trim()) ? BigInt(stdout.trim()) : undefined;
-    } catch {
-      return undefined;
-    }
+  private get sysctl(): SysctlSource {
+    return this.options.sysctl ?? SYSTEM_SYSCTL;
   }
 
-  async memoryMap(): Promise<MemoryMap> {
-    if (this.options.memmapPath !== undefined) return loadMemoryMap(this.options.memmapPath);
-    let stdout: string;
-    try {
-      ({stdout} = await run('sysctl', ['-n', 'vm.phys_segs'], {encoding: 'utf8', maxBuffer: 16 << 20}));
-    } catch (e) {
-      const why = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
-      throw new KexecError('backend', `backend native: cannot read the memory map: \`${SYSCTL_PHYS_SEGS}\` failed: ${why}`, {
+  private async pageSize(): Promise<bigint | undefined> {
+    if (process.platform !== 'freebsd' && this.options.sysctl === undefined) return undefined;
+    const text = await this.sysctl.text('hw.pagesize');
+    return text !== undefined && /^\d+$/.test(text.trim()) ? BigInt(text.trim()) : undefined;
+  }
+
+  private async memoryMap(): Promise<MemoryMap> {
+    if (this.options.memoryMap !== undefined) return this.options.memoryMap;
+    const text = await this.sysctl.text('vm.phys_segs');
+    if (text === undefined) {
+      throw new KexecError('backend', `backend native: cannot read the memory map: \`${SYSCTL_PHYS_SEGS}\` failed`, {
         reason: 'memory-map-unavailable',
         hint: 'run on the FreeBSD target, or give a memory map file (config key memmap, or --memmap)',
-        cause: e,
       });
     }
-    return parsePhysSegs(stdout, SYSCTL_PHYS_SEGS);
+    return parsePhysSegs(text, SYSCTL_PHYS_SEGS);
+  }
+
+  /** This host: its architecture, hw.pagesize (4 KiB when it cannot be read), vm.phys_segs and firmware tables. */
+  async target(): Promise<TargetFacts> {
+    const onHost = process.platform === 'freebsd' || this.options.sysctl !== undefined;
+    const [pageSize, memoryMap, firmware] = await Promise.all([this.pageSize(), this.memoryMap(), onHost ? runningFirmware(this.sysctl.binary) : undefined]);
+    return {
+      arch: hostArch(), pageSize: pageSize ?? 0x1000n, memoryMap, source: 'this host',
+      ...(firmware === undefined ? {} : {firmware}),
+    };
   }
 
   async load(plan: Plan): Promise<StagedRecord> {
-    const arch = hostArch();
-    if (plan.arch !== arch) {
-      throw new KexecError('backend', `backend native: the plan is for ${plan.arch} but this machine is ${arch}`, {
-        reason: 'arch-mismatch',
-        hint: `plan an ${arch} image for this machine`,
-      });
-    }
-    assertValidPlan(plan, await this.memoryMap());
-    const sorted = [...plan.segments].sort(compareMem);
+    const howto = await resolveRbKexec(this.options.rbKexec, this.options.rebootHeader ?? DEFAULT_REBOOT_HEADER);
+    checkPlanForTarget('native', plan, await this.target());
+    const sorted = [...plan.segments].sort((a, b) => compareBigint(a.mem, b.mem));
     const segments: FfiSegment[] = sorted.map((s) => {
       const buf = s.bufsz === 0n ? null : segmentBuffer(s);
       if (buf !== null && BigInt(buf.length) !== s.bufsz) {
@@ -128,17 +127,7 @@ export class NativeBackend implements Backend {
     if (r.rc !== 0) {
       throw syscallError(call, r.errno, 'kexec_load', {library: b.library, digest: plan.digest});
     }
-    const record: StagedRecord = {
-      backend: 'native',
-      digest: plan.digest,
-      kind: plan.kind,
-      arch: plan.arch,
-      entry: hex(plan.entry),
-      files: [...plan.files],
-      segments: sorted.length,
-      memsz: hex(sorted.reduce((n, s) => n + s.memsz, 0n)),
-      stagedAt: new Date().toISOString(),
-    };
+    const record = stagedRecord('native', plan, {rbKexec: hex(howto >>> 0)});
     await writeRecord(this.options.recordDir, record);
     return record;
   }
@@ -163,7 +152,10 @@ export class NativeBackend implements Backend {
         hint: 'load an image first (`kexec-ts load`), or pass --force to reboot(RB_KEXEC) anyway',
       });
     }
-    const howto = await resolveRbKexec(this.options.rbKexec, this.options.rebootHeader ?? DEFAULT_REBOOT_HEADER);
+    // The value resolved when the image was loaded; only a forced exec with no record looks it up now.
+    const howto = record?.rbKexec !== undefined
+      ? Number(BigInt.asIntN(32, BigInt(record.rbKexec)))
+      : await resolveRbKexec(this.options.rbKexec, this.options.rebootHeader ?? DEFAULT_REBOOT_HEADER);
     const b = await this.binding();
     const call = `reboot(howto=${hex(howto >>> 0)})`;
     const r = b.reboot(howto);

@@ -8,30 +8,14 @@ import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {randomBytes} from 'node:crypto';
 import {join} from 'node:path';
 import {KexecError} from '../../errors.js';
+import {errnoCode as errCode} from '../../io/read-input.js';
+import {parseStagedRecord} from '../staging/staged-record.js';
 import type {StagedRecord} from '../types.js';
 
-export const RECORD_FILE = 'staged.json';
+const RECORD_FILE = 'staged.json';
 
-export function recordPath(dir: string): string {
+function recordPath(dir: string): string {
   return join(dir, RECORD_FILE);
-}
-
-function errCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
-
-const STRING_FIELDS = ['digest', 'kind', 'arch', 'entry', 'memsz', 'stagedAt'] as const;
-
-function isRecord(v: unknown): v is StagedRecord {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>; // a parsed JSON object, checked field by field below
-  return (
-    o.backend === 'native' &&
-    STRING_FIELDS.every((k) => typeof o[k] === 'string') &&
-    Array.isArray(o.files) &&
-    o.files.every((f) => typeof f === 'string') &&
-    typeof o.segments === 'number'
-  );
 }
 
 /** The record, or null when there is none. A corrupt record is an error naming the file. */
@@ -53,13 +37,10 @@ export async function readRecord(dir: string): Promise<StagedRecord | null> {
   } catch (e) {
     parsed = e;
   }
-  if (!isRecord(parsed)) {
-    throw new KexecError('backend', `backend native: the staged-image record ${path} is not a kexec-ts native record`, {
-      reason: 'record-corrupt',
-      hint: `run \`kexec-ts unload\` (which clears the kernel's staged image and this record), or remove ${path}`,
-    });
-  }
-  return parsed;
+  return parseStagedRecord(parsed, 'native', (what) => new KexecError('backend', `backend native: the staged-image record ${path} is not a kexec-ts native record: ${what}`, {
+    reason: 'record-corrupt',
+    hint: `run \`kexec-ts unload\` (which clears the kernel's staged image and this record), or remove ${path}`,
+  }));
 }
 
 /** Writes the record atomically: a temp file in the same directory, then rename over staged.json. */

@@ -6,7 +6,7 @@
  * can reach (amd64: the shim jumps through its 0-4 GiB identity map). Refusals are exit 5 with one line each.
  */
 import {KexecError, hex} from '../../errors.js';
-import {Range} from '../../plan/range.js';
+import {Range} from '../../memory/range.js';
 import {describeMachine, type QemuMachine} from './qemu-machines.js';
 
 export interface BootableShape {

@@ -10,7 +10,7 @@
  * console, so a caller (or --json) sees what the guest printed.
  */
 import {KexecError, hex} from '../../errors.js';
-import type {PlanJSON} from '../../plan/plan-json.js';
+import type {PlanDescription} from '../../plan/types.js';
 import {crc32, crc32Hex} from './crc32.js';
 import {parseProbeConsole, type ProbeTranscript} from './console-protocol.js';
 import {plannedHandoff, type PlannedHandoff} from './planned-handoff.js';
@@ -24,7 +24,7 @@ export interface Verdict {
 }
 
 /** The last few non-empty console lines, for one-line messages. */
-export function consoleTail(lines: readonly string[], n = 5): string {
+function consoleTail(lines: readonly string[], n = 5): string {
   const tail = lines.filter((l) => l.trim() !== '').slice(-n);
   return tail.length === 0 ? '(nothing)' : tail.join(' | ');
 }
@@ -96,7 +96,7 @@ function envProblems(h: PlannedHandoff, t: ProbeTranscript): string[] {
   return problems;
 }
 
-function handoffProblems(plan: PlanJSON, h: PlannedHandoff, t: ProbeTranscript): string[] {
+function handoffProblems(plan: PlanDescription, h: PlannedHandoff, t: ProbeTranscript): string[] {
   const problems: string[] = [];
   const b = t.begin;
   if (b !== undefined) {
@@ -113,7 +113,7 @@ function handoffProblems(plan: PlanJSON, h: PlannedHandoff, t: ProbeTranscript):
 }
 
 /** Everything that disagrees between the probe's report and the staged plan (empty when all agree). */
-export function probeMismatches(t: ProbeTranscript, plan: PlanJSON, staged: StagedImage): string[] {
+function probeMismatches(t: ProbeTranscript, plan: PlanDescription, staged: StagedImage): string[] {
   const h = plannedHandoff(plan);
   const problems = segmentProblems(staged, h);
   if (t.begin === undefined) problems.push('the probe printed no PROBE BEGIN line');
@@ -124,7 +124,7 @@ export function probeMismatches(t: ProbeTranscript, plan: PlanJSON, staged: Stag
 }
 
 /** The verdict on a finished run; throws KexecError (exit 5) unless the probe said OK and agrees with the plan. */
-export function judgeRun(run: QemuRun, plan: PlanJSON, staged: StagedImage, timeoutMs: number): Verdict {
+export function judgeRun(run: QemuRun, plan: PlanDescription, staged: StagedImage, timeoutMs: number): Verdict {
   const details = runDetails(run);
   if (run.timedOut) {
     throw new KexecError('backend', `qemu: timed out after ${timeoutMs / 1000} s; console: ${consoleTail(run.lines)}`, {

@@ -1,21 +1,20 @@
 /**
- * The QEMU backend: stages a plan exactly as the simulated machine does (a SimBackend over the same state
- * directory keeps plan.json and segment-NN.bin, with its locking and crash safety), and execs it by booting the
- * staged bytes on an emulated CPU in the state FreeBSD 16's kexec leaves (arm64: EL1, MMU off, at the entry;
- * amd64: long mode with 0-4 GiB identity-mapped, through examples/qemu-shim). The guest is expected to be the
- * probe kernel (examples/probe-kernel), whose console report is checked against the plan (probe-verdict.ts).
- * A successful exec, like a real kexec reboot, leaves nothing staged and records what booted; a failed one keeps
- * the staged image for another try. The planner must plan against memoryMap(): QEMU's RAM, not a real machine's.
+ * The QEMU backend: stages a plan in the shared staging store (plan.json + segment-NN.bin, locked and crash-safe,
+ * exactly as the simulated machine does) and execs it by booting the staged bytes on an emulated CPU in the state
+ * FreeBSD 16's kexec leaves (arm64: EL1, MMU off, at the entry; amd64: long mode with 0-4 GiB identity-mapped,
+ * through examples/qemu-shim). The guest is expected to be the probe kernel (examples/probe-kernel), whose
+ * console report is checked against the plan (probe-verdict.ts). A successful exec, like a real kexec reboot,
+ * leaves nothing staged and records what booted; a failed one keeps the staged image for another try. The planner
+ * must plan against target(): QEMU's RAM, not a real machine's.
  */
 import {existsSync} from 'node:fs';
-import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord} from '../types.js';
-import {ExitCode, KexecError, hex, type ExitCodeName} from '../../errors.js';
-import type {MemoryMap} from '../../plan/memory-map.js';
+import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord, TargetFacts} from '../types.js';
+import {KexecError, hex} from '../../errors.js';
 import type {Plan} from '../../plan/types.js';
-import {SimBackend} from '../sim/index.js';
-import {acquireLock} from '../sim/lock.js';
-import {planDigestFromJSON} from '../sim/staged-plan.js';
-import {StateStore} from '../sim/state-store.js';
+import {withStateLock} from '../staging/lock.js';
+import {stagedRecord} from '../staging/staged-record.js';
+import {StateStore} from '../staging/state-store.js';
+import {checkPlanForTarget} from '../target-check.js';
 import {findExecutable} from './find-executable.js';
 import {checkBootable} from './preflight.js';
 import {judgeRun} from './probe-verdict.js';
@@ -39,20 +38,10 @@ export interface QemuBackendOptions {
 
 export const DEFAULT_QEMU_TIMEOUT_MS = 60000;
 
-/** The sim store's errors, said as the QEMU backend's (same exit code, reason and details). */
-function asQemuError(e: unknown): unknown {
-  if (!(e instanceof KexecError) || !e.message.startsWith('sim: ')) return e;
-  const code = (Object.keys(ExitCode) as ExitCodeName[]).find((k) => ExitCode[k] === e.code) ?? 'backend';
-  return new KexecError(code, `qemu: ${e.message.slice(5)}`, {
-    reason: e.reason, cause: e, ...(e.hint === undefined ? {} : {hint: e.hint}), ...(e.details === undefined ? {} : {details: e.details}),
-  });
-}
-
 export class QemuBackend implements Backend {
   readonly name = 'qemu' as const;
   readonly stateDir: string;
   readonly machine: QemuMachine;
-  private readonly sim: SimBackend;
   private readonly store: StateStore;
   private readonly timeoutMs: number;
   private readonly shim: string;
@@ -66,8 +55,7 @@ export class QemuBackend implements Backend {
     }
     this.stateDir = options.stateDir;
     this.machine = QEMU_MACHINES[options.arch];
-    this.sim = new SimBackend({stateDir: options.stateDir, profile: this.machine.profile});
-    this.store = new StateStore(options.stateDir);
+    this.store = new StateStore(options.stateDir, 'qemu');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_QEMU_TIMEOUT_MS;
     this.shim = options.shim ?? defaultShimPath();
   }
@@ -87,44 +75,32 @@ export class QemuBackend implements Backend {
     return {...base, available: true};
   }
 
-  async memoryMap(): Promise<MemoryMap> {
-    return this.machine.profile.memoryMap;
+  async target(): Promise<TargetFacts> {
+    const p = this.machine.profile;
+    return {arch: this.machine.arch, pageSize: p.pageSize, memoryMap: p.memoryMap, source: `the emulated machine (${describeMachine(this.machine)})`};
   }
 
   async load(plan: Plan): Promise<StagedRecord> {
     checkBootable(plan, this.machine);
-    try {
-      return {...(await this.sim.load(plan)), backend: 'qemu'};
-    } catch (e) {
-      throw asQemuError(e);
-    }
+    checkPlanForTarget('qemu', plan, await this.target());
+    return this.locked(() => this.store.stage(plan, stagedRecord('qemu', plan)).record);
   }
 
   async unload(): Promise<void> {
-    try {
-      await this.sim.unload();
-    } catch (e) {
-      throw asQemuError(e);
-    }
+    await this.locked(() => this.store.clearStaged());
   }
 
   async status(): Promise<BackendStatus> {
-    const s = await this.sim.status();
-    return {...s, backend: 'qemu', staged: s.staged === null ? null : {...s.staged, backend: 'qemu'}};
+    return {backend: 'qemu', staged: this.store.current()?.record ?? null, booted: this.store.booted(), stateDir: this.stateDir};
   }
 
   async exec(_options: ExecOptions): Promise<BootReport> {
-    try {
-      const lock = acquireLock(this.stateDir);
-      try {
-        this.store.cleanStrays();
-        return await this.boot();
-      } finally {
-        lock.release();
-      }
-    } catch (e) {
-      throw asQemuError(e);
-    }
+    return this.locked(() => this.boot());
+  }
+
+  /** Runs `fn` holding STATEDIR/lock, after removing what interrupted operations left behind. */
+  private locked<T>(fn: () => T | Promise<T>): Promise<T> {
+    return withStateLock(this.stateDir, () => this.store.cleanStrays(), fn);
   }
 
   /** Under the lock: boots the staged generation and judges the probe's report. */
@@ -137,30 +113,23 @@ export class QemuBackend implements Backend {
       });
     }
     const plan = this.store.readPlan(gen);
-    const digest = planDigestFromJSON(plan);
-    if (digest !== plan.digest || digest !== gen.record.digest) {
-      throw new KexecError('backend', `qemu: plan digest mismatch: plan.json gives ${digest}, it says ${plan.digest}, record.json says ${gen.record.digest}`, {
-        reason: 'plan-digest-mismatch', hint: 'load the image again',
-      });
-    }
-    const entry = BigInt(plan.entry);
-    checkBootable({arch: plan.arch, entry, segments: plan.segments.map((s) => ({mem: BigInt(s.mem), memsz: BigInt(s.memsz)}))}, this.machine);
+    checkBootable(plan, this.machine);
     const staged = readStagedImage(plan, (i) => this.store.segmentPath(gen, i));
     const inv = qemuCommand({
-      machine: this.machine, entry, ...(this.options.qemuBinary === undefined ? {} : {binary: this.options.qemuBinary}),
+      machine: this.machine, entry: plan.entry, ...(this.options.qemuBinary === undefined ? {} : {binary: this.options.qemuBinary}),
       ...(this.machine.arch === 'amd64' ? {shim: this.shim} : {}),
       blobs: staged.segments.filter((s) => s.bufsz > 0n).map((s) => ({file: s.file, addr: s.mem})),
     });
     const run = await runQemu(inv, {timeoutMs: this.timeoutMs, ...(this.options.graceMs === undefined ? {} : {graceMs: this.options.graceMs})});
     const verdict = judgeRun(run, plan, staged, this.timeoutMs);
     const kernel = plan.files[0] ?? '(unnamed image)';
-    this.store.writeBooted({digest, kernel, bootedAt: new Date().toISOString()});
+    this.store.writeBooted({digest: plan.digest, kernel, bootedAt: new Date().toISOString()});
     this.store.clearStaged();
     const t = verdict.transcript;
     return {
       backend: 'qemu',
-      digest,
-      entry: plan.entry,
+      digest: plan.digest,
+      entry: hex(plan.entry),
       segmentsVerified: staged.segments.length,
       handoff: {
         kind: 'qemu-probe',

@@ -5,11 +5,13 @@
  * plan.json's SHA-256: bytes that no longer match were changed after load, so QEMU boots something that is not
  * the plan, which the verdict reports. A segment file of the wrong size is refused before booting.
  */
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {basename} from 'node:path';
 import {KexecError, hex} from '../../errors.js';
-import type {PlanJSON} from '../../plan/plan-json.js';
+import {errnoCode} from '../../io/read-input.js';
+import {compareBigint} from '../../memory/range.js';
+import {segmentSha256} from '../../plan/segment-bytes.js';
+import type {PlanDescription} from '../../plan/types.js';
 
 export interface StagedSegment {
   readonly index: number;
@@ -44,7 +46,7 @@ export class StagedImage {
     const out = new Uint8Array(Number(size));
     let at = addr;
     const end = addr + size;
-    for (const s of [...this.overlapping(addr, size)].sort((a, b) => (a.mem < b.mem ? -1 : 1))) {
+    for (const s of [...this.overlapping(addr, size)].sort((a, b) => compareBigint(a.mem, b.mem))) {
       if (s.mem + s.memsz <= at) continue;
       if (s.mem > at) return {uncovered: at};
       const from = at - s.mem;
@@ -57,16 +59,6 @@ export class StagedImage {
   }
 }
 
-function sha256WithFill(data: Uint8Array, memsz: bigint): string {
-  const h = createHash('sha256');
-  h.update(data);
-  const zeros = new Uint8Array(1 << 20);
-  for (let left = memsz - BigInt(data.length); left > 0n; left -= BigInt(zeros.length)) {
-    h.update(left < BigInt(zeros.length) ? zeros.subarray(0, Number(left)) : zeros);
-  }
-  return h.digest('hex');
-}
-
 function refuse(message: string, file: string): KexecError {
   return new KexecError('backend', `qemu: ${message}`, {
     reason: 'state-corrupt', details: {file}, hint: 'load the image again (the staged files were changed or damaged)',
@@ -74,21 +66,21 @@ function refuse(message: string, file: string): KexecError {
 }
 
 /** Reads every staged segment file (exactly bufsz bytes each) and hashes it. */
-export function readStagedImage(plan: PlanJSON, segmentPath: (index: number) => string): StagedImage {
+export function readStagedImage(plan: PlanDescription, segmentPath: (index: number) => string): StagedImage {
   return new StagedImage(plan.segments.map((s, i) => {
     const file = segmentPath(i);
     let data: Uint8Array;
     try {
       data = readFileSync(file);
     } catch (e) {
-      throw refuse(`segment ${i}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, file);
+      throw refuse(`segment ${i}: cannot read ${file} (${errnoCode(e) ?? 'error'})`, file);
     }
-    const bufsz = BigInt(s.bufsz);
-    const memsz = BigInt(s.memsz);
+    const {bufsz, memsz} = s;
     if (BigInt(data.length) !== bufsz) {
       throw refuse(`segment ${i} (${basename(file)}): is ${hex(data.length)} bytes, plan.json says bufsz ${hex(bufsz)}`, file);
     }
     if (bufsz > memsz) throw refuse(`segment ${i}: bufsz ${hex(bufsz)} is larger than memsz ${hex(memsz)} in plan.json`, file);
-    return {index: i, mem: BigInt(s.mem), memsz, bufsz, file, data, sha256: sha256WithFill(data, memsz), expectedSha256: s.sha256};
+    const sha256 = segmentSha256({parts: [{offset: 0n, data}], bufsz, memsz});
+    return {index: i, mem: s.mem, memsz, bufsz, file, data, sha256, expectedSha256: s.sha256};
   }));
 }

@@ -2,13 +2,15 @@
  * The simulated machine's view of a FreeBSD hand-off: it walks the preload metadata the way the new kernel does
  * (sys/kern/subr_module.c preload_search_info: {u32 type, u32 size, data} records advanced by
  * roundup(8 + size, 8), a file starting at each MODINFO_NAME, ending at MODINFO_END), starting from the plan's
- * handoff.metadata in the rebuilt physical memory, and reads the environment at MODINFOMD_ENVP. It is written
- * apart from src/image/freebsd (which encodes the block) so that a mistake in one is caught by the other; it
- * checks what the kernel relies on and refuses the boot (exit 5) when something is missing or out of place.
+ * handoff.metadata in the rebuilt physical memory, and reads the environment at MODINFOMD_ENVP as bytes
+ * ("name=value\0" strings up to an empty one, sys/kern/kern_environment.c). It is written apart from
+ * src/image/freebsd (which encodes the block) so that a mistake in one is caught by the other; it checks what the
+ * kernel relies on and refuses the boot (exit 5) when something is missing or out of place. What it found is
+ * returned in the hand-off's own types, for boot.ts to compare with what the plan promised.
  */
 import {KexecError, hex} from '../../errors.js';
-import type {PlanJSON} from '../../plan/plan-json.js';
-import type {DecodedHandoff} from './handoff-decoders.js';
+import type {FreeBsdHandoff, HandoffFile, KenvEntry} from '../../image/types.js';
+import {U64_MAX} from '../../memory/range.js';
 import type {PhysicalMemory} from './physical-memory.js';
 
 const NAME = 1;
@@ -20,7 +22,16 @@ const MD = 0x8000;
 const MD_HOWTO = MD | 7;
 const MD_ENVP = MD | 6;
 const MD_KERNEND = MD | 8;
-const U64 = (1n << 64n) - 1n;
+/** kern_environment.c: KENV_SIZE strings at most, each shorter than a page in practice; a bound for the walk. */
+const MAX_ENV_STRINGS = 4096;
+const MAX_ENV_STRING = 1 << 16;
+
+export type FoundFile = Pick<HandoffFile, 'name' | 'type' | 'args' | 'addr' | 'size' | 'physical'>;
+
+/** What the kernel finds: the fields of a FreeBSD hand-off that memory alone can tell. */
+export type FoundFreeBsdHandoff = Pick<FreeBsdHandoff, 'kind' | 'metadata' | 'kernend' | 'howto' | 'envp' | 'env'> & {
+  readonly files: readonly FoundFile[];
+};
 
 interface DecodedFile {
   name: string;
@@ -35,9 +46,11 @@ function fail(message: string): KexecError {
   return new KexecError('backend', `sim: boot refused: ${message}`, {reason: 'handoff-invalid'});
 }
 
+const utf8 = new TextDecoder('utf-8');
+
 function str(data: Uint8Array): string {
   const nul = data.indexOf(0);
-  return Buffer.from(nul < 0 ? data : data.subarray(0, nul)).toString('latin1');
+  return utf8.decode(nul < 0 ? data : data.subarray(0, nul));
 }
 
 function u64(data: Uint8Array | undefined): bigint | undefined {
@@ -69,43 +82,43 @@ function walk(memory: PhysicalMemory, start: bigint): DecodedFile[] {
   throw fail(`metadata at ${hex(start)} has no MODINFO_END`);
 }
 
-export function decodeFreeBsdHandoff(plan: PlanJSON, memory: PhysicalMemory): DecodedHandoff {
-  const h = plan.handoff ?? {};
-  const metadata = typeof h.metadata === 'string' ? BigInt(h.metadata) : undefined;
-  const physOffset = typeof h.physOffset === 'string' ? BigInt(h.physOffset) : undefined;
-  if (metadata === undefined || physOffset === undefined) throw fail('the plan has no handoff.metadata/physOffset');
-  const phys = (recorded: bigint): bigint => (recorded + physOffset) & U64;
+/** The environment at physical `at`: byte strings up to the empty one; each advances by its byte length + 1. */
+function readEnvironment(memory: PhysicalMemory, at: bigint): KenvEntry[] {
+  const env: KenvEntry[] = [];
+  for (let i = 0; i < MAX_ENV_STRINGS; i++) {
+    const bytes = memory.readCBytes(at, MAX_ENV_STRING);
+    if (bytes.length === 0) return env;
+    const s = utf8.decode(bytes);
+    const eq = s.indexOf('=');
+    env.push(eq < 0 ? {name: s, value: ''} : {name: s.slice(0, eq), value: s.slice(eq + 1)});
+    at += BigInt(bytes.length + 1);
+  }
+  throw fail(`the environment has more than ${MAX_ENV_STRINGS} strings and no terminating empty string`);
+}
+
+export function decodeFreeBsdHandoff(metadata: bigint, physOffset: bigint, memory: PhysicalMemory): {found: FoundFreeBsdHandoff; lines: string[]} {
+  const phys = (recorded: bigint): bigint => (recorded + physOffset) & U64_MAX;
   const files = walk(memory, metadata);
   const kernel = files[0];
   if (kernel === undefined || (kernel.type !== 'elf kernel' && kernel.type !== 'elf64 kernel')) {
     throw fail(`the first file in the metadata is ${kernel === undefined ? 'missing' : `"${kernel.type ?? '?'}"`}, not the "elf kernel" the kernel looks for`);
   }
   const howtoData = kernel.records.get(MD_HOWTO);
-  const howto = howtoData === undefined ? undefined : new DataView(howtoData.buffer, howtoData.byteOffset, 4).getUint32(0, true);
+  const howto = howtoData === undefined ? 0 : new DataView(howtoData.buffer, howtoData.byteOffset, 4).getUint32(0, true);
   const envp = u64(kernel.records.get(MD_ENVP));
   const kernend = u64(kernel.records.get(MD_KERNEND));
   if (kernend === undefined || kernend === 0n) throw fail('the kernel has no MODINFOMD_KERNEND record (arm64 ignores the loader without it)');
-  const env: Record<string, string> = {};
-  if (envp !== undefined) {
-    let at = phys(envp);
-    for (let i = 0; i < 10000; i++) {
-      const s = memory.readCString(at);
-      if (s === '') break;
-      const eq = s.indexOf('=');
-      env[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
-      at += BigInt(Buffer.byteLength(s, 'latin1') + 1);
-    }
-  }
-  const lines = [`FreeBSD hand-off: metadata at ${hex(metadata)} (${files.length} files), kernend ${hex(kernend)}, howto ${hex(howto ?? 0)}`];
-  const described = files.map((f) => {
+  const env = envp === undefined ? [] : readEnvironment(memory, phys(envp));
+  const lines = [`FreeBSD hand-off: metadata at ${hex(metadata)} (${files.length} files), kernend ${hex(kernend)}, howto ${hex(howto)}`];
+  const found = files.map((f): FoundFile => {
     if (f.addr === undefined || f.size === undefined) throw fail(`file ${f.name} has no MODINFO_ADDR/MODINFO_SIZE`);
     const pa = phys(f.addr);
     if (f.size > 0n && !memory.isRam(pa, f.size)) throw fail(`file ${f.name} at ${hex(pa)} + ${hex(f.size)} is not in loaded memory`);
     if (f.addr + f.size > kernend) throw fail(`file ${f.name} ends at ${hex(f.addr + f.size)}, past kernend ${hex(kernend)}`);
     lines.push(`  ${f.type ?? '?'}  ${f.name}  at ${hex(f.addr)} (physical ${hex(pa)}), ${hex(f.size)} bytes${f.args === undefined ? '' : `, args "${f.args}"`}`);
-    return {name: f.name, type: f.type ?? null, addr: hex(f.addr), physical: hex(pa), size: hex(f.size), ...(f.args === undefined ? {} : {args: f.args})};
+    return {name: f.name, type: f.type ?? '', addr: f.addr, size: f.size, physical: pa, ...(f.args === undefined ? {} : {args: f.args})};
   });
-  lines.push(`  environment (${Object.keys(env).length} variables at ${envp === undefined ? 'none' : hex(envp)}):`);
-  for (const [k, v] of Object.entries(env)) lines.push(`    ${k}=${v}`);
-  return {handoff: {kind: 'freebsd', metadata: hex(metadata), kernend: hex(kernend), howto: howto ?? null, files: described, env}, lines};
+  lines.push(`  environment (${env.length} variables at ${envp === undefined ? 'none' : hex(envp)}):`);
+  for (const e of env) lines.push(`    ${e.name}=${e.value}`);
+  return {found: {kind: 'freebsd', metadata, kernend, howto, envp: envp ?? 0n, env, files: found}, lines};
 }

@@ -1,9 +1,6 @@
 /**
- * The simulated memory machine backend: the one import for commands and other backends' hand-off decoders.
+ * The simulated memory machine backend: the one import for the door and the tests.
  */
 export {SimBackend, type SimBackendOptions} from './sim-backend.js';
 export {defaultStateDir} from './state-dir.js';
-export {PhysicalMemory, type LoadedRegion} from './physical-memory.js';
-export {registerHandoffDecoder, handoffDecoder, registeredHandoffKinds, type HandoffDecoder, type DecodedHandoff} from './handoff-decoders.js';
-export {KEXEC_ARCHES} from './kernel-checks.js';
-export {DEFAULT_PROFILE, type Machine} from './machine.js';
+export {PhysicalMemory} from './physical-memory.js';

@@ -6,11 +6,10 @@
  */
 import {KexecError, hex} from '../../errors.js';
 import {planViolations} from '../../plan/validate.js';
+import {KEXEC_ARCHES} from '../../image/freebsd/constants.js';
 import {KEXEC_SEGMENT_MAX, type Plan} from '../../plan/types.js';
 import type {Machine} from './machine.js';
 
-/** Architectures with a machine-dependent kexec_load_md; the others' stub returns ENOSYS. */
-export const KEXEC_ARCHES: readonly string[] = ['amd64', 'arm64'];
 
 export type Errno = 'EPERM' | 'EINVAL' | 'EBUSY' | 'ENOSYS';
 
@@ -20,7 +19,7 @@ export function kexecLoadCall(plan: Pick<Plan, 'entry' | 'segments' | 'flags'> |
   return `kexec_load(${hex(plan.entry)}, ${plan.segments.length}, segments, ${hex(plan.flags)})`;
 }
 
-export function errnoError(errno: Errno, call: string, message: string, details: Record<string, unknown> = {}, hint?: string): KexecError {
+function errnoError(errno: Errno, call: string, message: string, details: Record<string, unknown> = {}, hint?: string): KexecError {
   return new KexecError('backend', `sim: ${call} = ${errno}: ${message}`, {
     reason: errno,
     details: {errno, ...details},
@@ -68,7 +67,7 @@ export function checkSegments(plan: Pick<Plan, 'segments'>, machine: Machine, ca
 /** kexec_load_md: ENOSYS on architectures whose kexec.h is a stub. */
 export function checkMachineDependent(plan: Pick<Plan, 'arch'>, machine: Machine, call: string): void {
   for (const arch of machine.arch === 'any' ? [plan.arch] : [machine.arch, plan.arch]) {
-    if (!KEXEC_ARCHES.includes(arch)) {
+    if (!(KEXEC_ARCHES as readonly string[]).includes(arch)) {
       throw errnoError('ENOSYS', call, `kexec_load_md returns ENOSYS on ${arch} (kexec is implemented on ${KEXEC_ARCHES.join(' and ')} only)`, {
         arch,
       });

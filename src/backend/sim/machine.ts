@@ -1,16 +1,18 @@
 /**
  * The simulated machine itself: architecture, page size, RAM ranges (its vm.phys_segs), whether the caller is
  * root and the kern.securelevel. It persists in `STATEDIR/machine.json` so that a later `status` or `exec` sees
- * the same machine the image was loaded into; options given to a later run override the stored values and are
- * saved (atomically: temp file + rename), the way reconfiguring a real machine would.
+ * the same machine the image was loaded into. Options given to a run apply over the stored values for that run;
+ * only a successful load saves them (atomically, under the lock), the way reconfiguring a real machine would.
+ * Reading never writes: a dry run, a failed load or a `status` leaves machine.json byte for byte as it was.
  */
-import {existsSync, mkdirSync, readFileSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {KexecError, hex} from '../../errors.js';
-import {makeMemoryMap, memoryMapToJSON, type MemoryMap, type MemoryMapJSON} from '../../plan/memory-map.js';
-import {getProfile, type MachineProfile} from '../../plan/profiles.js';
-import {Range} from '../../plan/range.js';
-import {writeFileAtomic} from './durable-fs.js';
+import {makeMemoryMap, memoryMapToJSON, type MemoryMap, type MemoryMapJSON} from '../../memory/memory-map.js';
+import {getProfile, type MachineProfile} from '../../memory/profiles.js';
+import {Range, U64_LIMIT} from '../../memory/range.js';
+import {errnoCode} from '../../io/read-input.js';
+import {writeFileAtomic} from '../staging/durable-fs.js';
 
 /** The profile a new machine gets when neither a profile nor a memory map is given. */
 export const DEFAULT_PROFILE = 'flat-4g';
@@ -42,7 +44,7 @@ interface MachineJSON {
   securelevel: number;
 }
 
-export function machineFile(stateDir: string): string {
+function machineFile(stateDir: string): string {
   return join(stateDir, 'machine.json');
 }
 
@@ -64,14 +66,25 @@ function toJSON(m: Machine): MachineJSON {
   };
 }
 
-const HEXNUM = /^0x[0-9a-f]+$/;
+const HEXNUM = /^0x[0-9a-f]{1,17}$/;
 
-function bigHex(path: string, field: string, v: unknown): bigint {
-  if (typeof v !== 'string' || !HEXNUM.test(v)) throw corrupt(path, `${field} is ${JSON.stringify(v)}, expected a 0x… hex string`);
+function bigHex(path: string, field: string, v: unknown, limit = U64_LIMIT): bigint {
+  if (typeof v !== 'string' || !HEXNUM.test(v) || BigInt(v) > limit) {
+    throw corrupt(path, `${field} is ${JSON.stringify(v)}, expected a 0x… hex number up to ${hex(limit)}`);
+  }
   return BigInt(v);
 }
 
 function fromJSON(path: string, raw: unknown): Machine {
+  try {
+    return fromJSONUnchecked(path, raw);
+  } catch (e) {
+    if (e instanceof KexecError) throw e;
+    throw corrupt(path, e instanceof Error ? e.message : String(e));
+  }
+}
+
+function fromJSONUnchecked(path: string, raw: unknown): Machine {
   if (typeof raw !== 'object' || raw === null) throw corrupt(path, 'not a JSON object');
   const o = raw as Record<string, unknown>;
   const mm = o.memoryMap as Record<string, unknown> | undefined;
@@ -84,7 +97,7 @@ function fromJSON(path: string, raw: unknown): Machine {
   }
   const ranges = (mm.ranges as unknown[]).map((r, i) => {
     const q = (r ?? {}) as Record<string, unknown>;
-    const start = bigHex(path, `memoryMap.ranges[${i}].start`, q.start);
+    const start = bigHex(path, `memoryMap.ranges[${i}].start`, q.start, U64_LIMIT - 1n);
     const end = bigHex(path, `memoryMap.ranges[${i}].end`, q.end);
     if (end < start) throw corrupt(path, `memoryMap.ranges[${i}] ends before it starts`);
     const type = typeof q.type === 'string' ? q.type : 'ram';
@@ -96,10 +109,12 @@ function fromJSON(path: string, raw: unknown): Machine {
   } catch (e) {
     throw corrupt(path, (e as Error).message);
   }
+  const pageSize = bigHex(path, 'pageSize', o.pageSize);
+  if (pageSize < 0x1000n || (pageSize & (pageSize - 1n)) !== 0n) throw corrupt(path, `pageSize ${hex(pageSize)} is not a power of two of at least 0x1000`);
   return {
     profile: o.profile,
     arch: o.arch,
-    pageSize: bigHex(path, 'pageSize', o.pageSize),
+    pageSize,
     memoryMap,
     privileged: o.privileged,
     securelevel: o.securelevel,
@@ -107,21 +122,29 @@ function fromJSON(path: string, raw: unknown): Machine {
 }
 
 function readStored(path: string): Machine | undefined {
-  if (!existsSync(path)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw corrupt(path, `cannot be read (${errnoCode(e) ?? String(e)})`);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw corrupt(path, `not valid JSON (${(e as Error).message})`);
   }
   return fromJSON(path, raw);
 }
 
-/** Stored machine with the options applied over it (or a new machine from the options); saved when changed. */
-export function openMachine(stateDir: string, options: MachineOptions): Machine {
-  mkdirSync(stateDir, {recursive: true, mode: 0o700});
-  const path = machineFile(stateDir);
-  const stored = readStored(path);
+function serialize(m: Machine): string {
+  return `${JSON.stringify(toJSON(m), null, 2)}\n`;
+}
+
+/** The stored machine (or the default one) with the options applied, in memory only. */
+export function openMachine(stateDir: string, options: MachineOptions): {machine: Machine; changed: boolean} {
+  const stored = readStored(machineFile(stateDir));
   const base: Machine = stored ?? {
     profile: DEFAULT_PROFILE,
     arch: getProfile(DEFAULT_PROFILE).arch,
@@ -139,7 +162,10 @@ export function openMachine(stateDir: string, options: MachineOptions): Machine 
     privileged: options.privileged ?? base.privileged,
     securelevel: options.securelevel ?? base.securelevel,
   };
-  const text = `${JSON.stringify(toJSON(machine), null, 2)}\n`;
-  if (stored === undefined || text !== `${JSON.stringify(toJSON(stored), null, 2)}\n`) writeFileAtomic(path, text);
-  return machine;
+  return {machine, changed: stored === undefined || serialize(stored) !== serialize(machine)};
+}
+
+/** Under the lock, after a successful load: machine.json becomes `machine` (atomically). */
+export function saveMachine(stateDir: string, machine: Machine): void {
+  writeFileAtomic(machineFile(stateDir), serialize(machine));
 }

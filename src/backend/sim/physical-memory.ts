@@ -6,8 +6,8 @@
  * segments were loaded into, so exec can check the entry and decoders can describe what is where.
  */
 import {KexecError, hex} from '../../errors.js';
-import {ramRanges, type MemoryMap} from '../../plan/memory-map.js';
-import {Range} from '../../plan/range.js';
+import {ramRanges, type MemoryMap} from '../../memory/memory-map.js';
+import {Range, compareBigint} from '../../memory/range.js';
 
 const PAGE = 4096n;
 const PAGE_N = 4096;
@@ -114,22 +114,22 @@ export class PhysicalMemory {
     return v;
   }
 
-  /** NUL-terminated string at `addr` (at most `max` bytes), decoded as UTF-8. */
-  readCString(addr: bigint, max = 4096): string {
+  /** The bytes of the NUL-terminated string at `addr` (without the NUL; at most `max` bytes are looked at). */
+  readCBytes(addr: bigint, max = 4096): Uint8Array {
     const out: number[] = [];
     for (let i = 0; i < max; i++) {
       const c = this.read(addr + BigInt(i), 1)[0] ?? 0;
       if (c === 0) break;
       out.push(c);
     }
-    return Buffer.from(out).toString('utf8');
+    return Uint8Array.from(out);
   }
 
   /** Records that a segment was loaded into [start, end). */
   addRegion(region: LoadedRegion): void {
     this.check('load', region.start, region.end - region.start);
     this.regions.push(region);
-    this.regions.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    this.regions.sort((a, b) => compareBigint(a.start, b.start));
   }
 
   loadedRegions(): readonly LoadedRegion[] {

@@ -1,24 +1,27 @@
 /**
  * The simulated memory machine as a Backend: a persistent model of one machine (machine.json), at most one
- * staged image (an fsynced generation behind the `current` symlink) and the image it last booted (booted.json).
- * load applies the FreeBSD kernel's checks in kern_kexec.c order with its errno names, then the man page's;
- * exec copies the staged bytes into a sparse physical memory and verifies and decodes them. Every mutating
- * operation holds STATEDIR/lock, so two concurrent loads give one EBUSY and a killed load is cleaned up later.
+ * staged image (the staging store: an fsynced generation behind the `current` symlink) and the image it last
+ * booted (booted.json). load applies the FreeBSD kernel's checks in kern_kexec.c order with its errno names, then
+ * the man page's; exec copies the staged bytes into a sparse physical memory and verifies and decodes them. Every
+ * mutating operation holds STATEDIR/lock, reads the machine under it and changes nothing unless it succeeds, so
+ * two concurrent loads give one EBUSY, a killed load is cleaned up later, and a failed or dry-run load leaves the
+ * machine as it was.
  */
-import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord} from '../types.js';
-import {KexecError, hex} from '../../errors.js';
-import type {MemoryMap} from '../../plan/memory-map.js';
-import type {MachineProfile} from '../../plan/profiles.js';
+import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord, TargetFacts} from '../types.js';
+import {KexecError} from '../../errors.js';
+import type {MemoryMap} from '../../memory/memory-map.js';
+import type {MachineProfile} from '../../memory/profiles.js';
 import type {Plan} from '../../plan/types.js';
+import {withStateLock} from '../staging/lock.js';
+import {stagedRecord} from '../staging/staged-record.js';
+import {StateStore} from '../staging/state-store.js';
 import {bootStaged} from './boot.js';
 import {checkMachineDependent, checkManPage, checkPrivilege, checkSegmentCount, checkSegments, kexecLoadCall} from './kernel-checks.js';
-import {acquireLock} from './lock.js';
-import {openMachine, type Machine} from './machine.js';
-import {StateStore} from './state-store.js';
+import {openMachine, saveMachine, type Machine} from './machine.js';
 
 export interface SimBackendOptions {
   readonly stateDir: string;
-  /** The machine to model (stored in machine.json on first use; a later value replaces the stored one). */
+  /** The machine to model (applied over machine.json for this run; saved by a successful load). */
   readonly profile?: MachineProfile;
   /** RAM ranges overriding the profile's (a --memmap file). */
   readonly memoryMap?: MemoryMap;
@@ -37,12 +40,12 @@ export class SimBackend implements Backend {
 
   constructor(private readonly options: SimBackendOptions) {
     this.stateDir = options.stateDir;
-    this.store = new StateStore(options.stateDir);
+    this.store = new StateStore(options.stateDir, 'sim');
   }
 
-  /** The machine as stored, with this backend's options applied (and saved). */
+  /** The machine as stored, with this run's options applied (nothing is written). */
   machine(): Machine {
-    return openMachine(this.stateDir, this.options);
+    return openMachine(this.stateDir, this.options).machine;
   }
 
   async probe(): Promise<ProbeResult> {
@@ -50,51 +53,42 @@ export class SimBackend implements Backend {
     return {backend: 'sim', available: true, arch: m.arch, pageSize: m.pageSize};
   }
 
-  async memoryMap(): Promise<MemoryMap> {
-    return this.machine().memoryMap;
+  async target(): Promise<TargetFacts> {
+    const m = this.machine();
+    return {arch: m.arch, pageSize: m.pageSize, memoryMap: m.memoryMap, source: `the simulated machine in ${this.stateDir}`};
   }
 
   async load(plan: Plan): Promise<StagedRecord> {
-    const machine = this.machine();
     const call = kexecLoadCall(plan);
-    checkPrivilege(machine, call);
+    checkPrivilege(this.machine(), call);
     checkSegmentCount(plan, call);
     return this.locked(() => {
+      const {machine, changed} = openMachine(this.stateDir, this.options);
+      checkPrivilege(machine, call);
       checkSegments(plan, machine, call);
       checkMachineDependent(plan, machine, call);
       checkManPage(plan, machine, call);
-      const record: StagedRecord = {
-        backend: 'sim',
-        digest: plan.digest,
-        kind: plan.kind,
-        arch: plan.arch,
-        entry: hex(plan.entry),
-        files: [...plan.files],
-        segments: plan.segments.length,
-        memsz: hex(plan.segments.reduce((n, s) => n + s.memsz, 0n)),
-        stagedAt: new Date().toISOString(),
-      };
-      return this.store.stage(plan, record).record;
+      const staged = this.store.stage(plan, stagedRecord('sim', plan)).record;
+      if (changed) saveMachine(this.stateDir, machine);
+      return staged;
     });
   }
 
   /** kexec_load with no segments: drops the staged image. */
   async unload(): Promise<void> {
-    const machine = this.machine();
     const call = kexecLoadCall(undefined);
-    checkPrivilege(machine, call);
-    this.locked(() => this.store.clearStaged());
+    checkPrivilege(this.machine(), call);
+    await this.locked(() => this.store.clearStaged());
   }
 
   async status(): Promise<BackendStatus> {
-    this.machine();
     return {backend: 'sim', staged: this.store.current()?.record ?? null, booted: this.store.booted(), stateDir: this.stateDir};
   }
 
   async exec(options: ExecOptions): Promise<BootReport> {
-    const machine = this.machine();
-    checkPrivilege(machine, REBOOT_CALL, false);
+    checkPrivilege(this.machine(), REBOOT_CALL, false);
     return this.locked(() => {
+      const machine = this.machine();
       const gen = this.store.current();
       if (gen === undefined) {
         if (options.force !== true) {
@@ -114,14 +108,8 @@ export class SimBackend implements Backend {
   }
 
   /** Runs `fn` holding STATEDIR/lock, after removing what interrupted operations left behind. */
-  private locked<T>(fn: () => T): T {
-    const lock = acquireLock(this.stateDir);
-    try {
-      this.store.cleanStrays();
-      return fn();
-    } finally {
-      lock.release();
-    }
+  private locked<T>(fn: () => T): Promise<T> {
+    return withStateLock(this.stateDir, () => this.store.cleanStrays(), fn);
   }
 }
 

@@ -5,7 +5,7 @@
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 
-export const ROOT_STATE_DIR = '/var/db/kexec-ts';
+const ROOT_STATE_DIR = '/var/db/kexec-ts';
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
   if (uid === 0) return ROOT_STATE_DIR;

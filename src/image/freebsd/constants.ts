@@ -29,8 +29,7 @@ export const RB = {
   MUTE: 0x10000, PAUSE: 0x100000, PROBE: 0x10000000, MULTIPLE: 0x20000000,
 } as const;
 
-/** KERNBASE: amd64 0xffffffff80000000 (KERNSTART = KERNBASE + 2 MiB); arm64 VM_MIN_KERNEL_ADDRESS. */
-export const KERNBASE_AMD64 = 0xffffffff80000000n;
+/** arm64 KERNBASE (VM_MIN_KERNEL_ADDRESS). amd64 needs none: load_elf.c relocates by -(dest & 0xffffffffff000000). */
 export const KERNBASE_ARM64 = 0xffff000000000000n;
 
 export const PAGE_SIZE = 0x1000n;

@@ -5,7 +5,7 @@
  * amd64 and arm64 kernels live. A FreeBSD program (interpreter /libexec/ld-elf.so.1, or static and entered low)
  * is "not mine", so the generic ELF loader takes it; --image-type overrides.
  */
-import {ET} from '../../elf/constants.js';
+import {ELFOSABI_FREEBSD, ET} from '../../elf/constants.js';
 import type {ElfFile} from '../../elf/elf-file.js';
 import {FREEBSD_KERNEL_INTERP, freebsdFacts} from '../../elf/freebsd.js';
 import {isKexecError} from '../../errors.js';
@@ -19,7 +19,7 @@ export function isFreeBsdKernel(elf: ElfFile): boolean {
     return (f.osabi || f.version !== null) && f.interpreter === null && elf.is64 && elf.header.entry >= 1n << 63n;
   } catch (e) {
     // Malformed notes: fall back to the header's OSABI alone.
-    if (isKexecError(e)) return elf.header.osabi === 9 && elf.is64 && elf.header.entry >= 1n << 63n;
+    if (isKexecError(e)) return elf.header.osabi === ELFOSABI_FREEBSD && elf.is64 && elf.header.entry >= 1n << 63n;
     throw e;
   }
 }

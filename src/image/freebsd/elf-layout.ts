@@ -14,11 +14,10 @@ import type {ElfFile} from '../../elf/elf-file.js';
 import {readModuleMetadata} from '../../elf/freebsd.js';
 import {KexecError, hex} from '../../errors.js';
 import {KERNTYPE, MODINFOMD, MODTYPE, PAGE_SIZE} from './constants.js';
-import {fakeModuleName, roundup, type LoadedFile, type LoaderPiece} from './loaded-file.js';
-import {encode, type MetadataRecord} from './metadata-encoder.js';
+import {alignUp, U64_MAX} from '../../memory/range.js';
+import {encode} from './metadata-encoder.js';
+import {fakeModuleName, type LoaderPiece, type MetadataRecord, type PreloadedFile} from './preloaded-file.js';
 import {symbolBlock} from './symbols-block.js';
-
-const U64 = (1n << 64n) - 1n;
 
 export interface ElfLayoutOptions {
   readonly arch: 'amd64' | 'arm64';
@@ -30,7 +29,7 @@ export interface ElfLayoutOptions {
   readonly symbols: boolean;
 }
 
-export function layoutElfFile(elf: ElfFile, o: ElfLayoutOptions): LoadedFile & {off: bigint} {
+export function layoutElfFile(elf: ElfFile, o: ElfLayoutOptions): PreloadedFile & {off: bigint} {
   const isKernel = elf.header.type === ET.EXEC;
   if (!isKernel && elf.header.type !== ET.DYN) {
     throw new KexecError('badInput', `${elf.file}: not an ET_EXEC kernel or ET_DYN module`, {reason: 'not-bootable'});
@@ -40,9 +39,9 @@ export function layoutElfFile(elf: ElfFile, o: ElfLayoutOptions): LoadedFile & {
   if (isKernel) {
     const dest = elf.header.entry & ~(PAGE_SIZE - 1n);
     if (dest === 0n) throw new KexecError('badInput', `${elf.file}: e_entry ${hex(elf.header.entry)}: not a kernel (maybe a static binary?)`, {reason: 'not-a-kernel'});
-    off = o.arch === 'amd64' ? (-(dest & 0xffffffffff000000n)) & U64 : 0n;
+    off = o.arch === 'amd64' ? (-(dest & 0xffffffffff000000n)) & U64_MAX : 0n;
   } else {
-    off = roundup(o.loadaddr, PAGE_SIZE);
+    off = alignUp(o.loadaddr, PAGE_SIZE);
   }
   const phEnd = elf.header.phoff + BigInt(elf.header.phnum * elf.header.phentsize);
   if (phEnd > PAGE_SIZE) {
@@ -54,13 +53,13 @@ export function layoutElfFile(elf: ElfFile, o: ElfLayoutOptions): LoadedFile & {
   let last = 0n;
   for (const ph of elf.programHeaders) {
     if (ph.type !== PT.LOAD) continue;
-    const at = (ph.vaddr + off) & U64;
+    const at = (ph.vaddr + off) & U64_MAX;
     pieces.push({label: `${label} PT_LOAD ${ph.index}`, at, data: elf.segmentData(ph), memsz: ph.memsz});
     if (first === undefined || at < first) first = at;
     if (at + ph.memsz > last) last = at + ph.memsz;
   }
   if (first === undefined) throw new KexecError('badInput', `${elf.file}: has no PT_LOAD segments`, {reason: 'empty-image'});
-  last = roundup(last, 8n);
+  last = alignUp(last, 8n);
 
   const added: MetadataRecord[] = [];
   const h = elf.header;

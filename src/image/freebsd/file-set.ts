@@ -6,14 +6,14 @@
  * the right version or loaded through linker.hints and checked again). Stricter than the loader: a dependency
  * satisfied only by a file still waiting for its own dependencies is a cycle, and is refused with its chain.
  */
-import {readFile} from 'node:fs/promises';
 import {basename} from 'node:path';
-import {ET} from '../../elf/constants.js';
+import {ET, emName, etName} from '../../elf/constants.js';
 import {ElfFile} from '../../elf/elf-file.js';
 import type {ModuleDepend} from '../../elf/freebsd.js';
 import {KexecError} from '../../errors.js';
+import {INPUT_LIMITS, readInput} from '../../io/read-input.js';
 import {layoutElfFile} from './elf-layout.js';
-import type {LoadedFile} from './loaded-file.js';
+import type {PreloadedFile} from './preloaded-file.js';
 import {pickVersion, type ModuleSearch} from './module-search.js';
 import {layoutObjModule} from './obj-module-layout.js';
 
@@ -34,7 +34,7 @@ export interface AddedDependency {
 }
 
 export interface FileSet {
-  readonly files: LoadedFile[];
+  readonly files: PreloadedFile[];
   readonly elfs: ElfFile[];
   readonly added: AddedDependency[];
 }
@@ -45,26 +45,24 @@ function planError(reason: string, message: string, hint?: string): KexecError {
   return new KexecError('plan', message, hint === undefined ? {reason} : {reason, hint});
 }
 
-export async function buildFileSet(kernel: LoadedFile, kernelElf: ElfFile, arch: 'amd64' | 'arm64', requests: readonly ModuleRequest[], search: ModuleSearch, symbols: boolean): Promise<FileSet> {
-  const files: LoadedFile[] = [kernel];
+export async function buildFileSet(kernel: PreloadedFile, kernelElf: ElfFile, arch: 'amd64' | 'arm64', requests: readonly ModuleRequest[], search: ModuleSearch, symbols: boolean): Promise<FileSet> {
+  const files: PreloadedFile[] = [kernel];
   const elfs: ElfFile[] = [kernelElf];
   const added: AddedDependency[] = [];
   const pending: string[] = []; // files whose dependencies are being loaded (for cycle detection)
   let loadaddr = kernel.addr + kernel.size;
 
-  const loadedModule = (want: ModuleDepend): LoadedFile | undefined => {
+  const loadedModule = (want: ModuleDepend): PreloadedFile | undefined => {
     const candidates = files.flatMap((f) => f.provides.filter((p) => p.name === want.name).map((p) => ({...p, file: f})));
     return pickVersion(candidates, want)?.file;
   };
 
-  const loadOne = async (path: string, req: Omit<ModuleRequest, 'arg'>, chain: string[]): Promise<LoadedFile> => {
+  const loadOne = async (path: string, req: Omit<ModuleRequest, 'arg'>, chain: string[]): Promise<PreloadedFile> => {
     const existing = files.find((f) => f.name === path);
     if (existing !== undefined) return existing;
-    let file: LoadedFile;
+    let file: PreloadedFile;
     if (req.rawType !== undefined) {
-      const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-        throw new KexecError('badInput', `${path}: cannot be read (${e.code ?? 'EIO'})`, {reason: 'input-unreadable'});
-      });
+      const bytes = await readInput(path, {what: '', maxBytes: INPUT_LIMITS.image});
       file = {name: path, type: req.rawType, addr: loadaddr, size: BigInt(bytes.length), pieces: [{label: basename(path), at: loadaddr, data: bytes, memsz: BigInt(bytes.length)}], metadata: [], provides: [], depends: []};
     } else {
       const elf = await ElfFile.open(path);
@@ -129,10 +127,10 @@ export async function buildFileSet(kernel: LoadedFile, kernelElf: ElfFile, arch:
 function checkModule(elf: ElfFile, kernel: ElfFile, arch: 'amd64' | 'arm64', chain: string[]): void {
   const where = chain.length > 0 ? ` (needed by ${chain.join(' -> ')})` : '';
   if (elf.header.machine !== kernel.header.machine || elf.header.class !== kernel.header.class) {
-    throw new KexecError('badInput', `${elf.file}: machine ${elf.header.machine} ELF${elf.header.class} does not match the kernel's (${kernel.header.machine}, ELF${kernel.header.class})${where}`, {reason: 'module-arch'});
+    throw new KexecError('badInput', `${elf.file}: ${emName(elf.header.machine)} ELF${elf.header.class} does not match the kernel's ${emName(kernel.header.machine)} ELF${kernel.header.class}${where}`, {reason: 'module-arch'});
   }
   const want = arch === 'amd64' ? ET.REL : ET.DYN;
   if (elf.header.type !== want) {
-    throw new KexecError('badInput', `${elf.file}: ${arch} kernel modules are ${want === ET.REL ? 'ET_REL objects' : 'ET_DYN shared objects'}; this file is e_type ${elf.header.type}${where}`, {reason: 'module-type'});
+    throw new KexecError('badInput', `${elf.file}: ${arch} kernel modules are ${want === ET.REL ? 'ET_REL objects' : 'ET_DYN shared objects'}; this file is ${etName(elf.header.type)}${where}`, {reason: 'module-type'});
   }
 }

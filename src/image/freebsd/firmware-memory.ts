@@ -9,22 +9,28 @@
  *   then descriptors { u32 Type; u32 pad; u64 PhysicalStart, VirtualStart, NumberOfPages, Attribute }
  */
 import {hex} from '../../errors.js';
-import {ramRanges, type MemoryMap} from '../../plan/memory-map.js';
+import {ramRanges, type MemoryMap} from '../../memory/memory-map.js';
 import {MODINFOMD_ARM64, MODINFOMD_X86} from './constants.js';
-import type {MetadataRecord} from './metadata-encoder.js';
+import type {MetadataRecord} from './preloaded-file.js';
 
 const EFI_CONVENTIONAL_MEMORY = 7;
 const EFI_MEMORY_WB = 0x8n;
 const EFI_DESCRIPTOR_SIZE = 48;
 const EFI_HEADER_SIZE = 32; // roundup(sizeof(struct efi_map_header) = 24, 16)
 
+/** A checked firmware table (src/image/freebsd/firmware-blobs.ts) and where it came from ("--efi-map FILE"). */
+export interface FirmwareTable {
+  readonly bytes: Uint8Array;
+  readonly source: string;
+}
+
 export interface FirmwareInputs {
-  readonly efiMap?: Uint8Array;
-  readonly smap?: Uint8Array;
+  readonly efiMap?: FirmwareTable;
+  readonly smap?: FirmwareTable;
   readonly memoryMap: MemoryMap;
 }
 
-export function synthesizeSmap(map: MemoryMap): Uint8Array {
+function synthesizeSmap(map: MemoryMap): Uint8Array {
   const ranges = ramRanges(map);
   const out = new Uint8Array(20 * ranges.length);
   const dv = new DataView(out.buffer);
@@ -36,7 +42,7 @@ export function synthesizeSmap(map: MemoryMap): Uint8Array {
   return out;
 }
 
-export function synthesizeEfiMap(map: MemoryMap): Uint8Array {
+function synthesizeEfiMap(map: MemoryMap): Uint8Array {
   const ranges = ramRanges(map).filter((r) => r.start % 0x1000n === 0n && r.size >= 0x1000n);
   const out = new Uint8Array(EFI_HEADER_SIZE + EFI_DESCRIPTOR_SIZE * ranges.length);
   const dv = new DataView(out.buffer);
@@ -57,16 +63,17 @@ export function synthesizeEfiMap(map: MemoryMap): Uint8Array {
 /** The memory record for the kernel, and a sentence saying where it came from. */
 export function memoryRecord(arch: string, f: FirmwareInputs): {record: MetadataRecord; source: string} {
   if (arch === 'amd64') {
-    if (f.efiMap !== undefined) return {record: {type: MODINFOMD_X86.EFI_MAP, data: f.efiMap}, source: `EFI memory map given (${hex(f.efiMap.length)} bytes)`};
-    const smap = f.smap ?? synthesizeSmap(f.memoryMap);
-    return {
-      record: {type: MODINFOMD_X86.SMAP, data: smap},
-      source: f.smap !== undefined ? `SMAP given (${smap.length / 20} entries)` : `SMAP synthesized from the RAM ranges of ${f.memoryMap.source} (${smap.length / 20} entries)`,
-    };
+    if (f.efiMap !== undefined) {
+      return {record: {type: MODINFOMD_X86.EFI_MAP, data: f.efiMap.bytes}, source: `EFI memory map given (${f.efiMap.source}, ${hex(f.efiMap.bytes.length)} bytes)`};
+    }
+    if (f.smap !== undefined) {
+      return {record: {type: MODINFOMD_X86.SMAP, data: f.smap.bytes}, source: `SMAP given (${f.smap.source}, ${f.smap.bytes.length / 20} entries)`};
+    }
+    const smap = synthesizeSmap(f.memoryMap);
+    return {record: {type: MODINFOMD_X86.SMAP, data: smap}, source: `SMAP synthesized from the RAM ranges of ${f.memoryMap.source} (${smap.length / 20} entries)`};
   }
-  const efi = f.efiMap ?? synthesizeEfiMap(f.memoryMap);
-  return {
-    record: {type: MODINFOMD_ARM64.EFI_MAP, data: efi},
-    source: f.efiMap !== undefined ? `EFI memory map given (${hex(efi.length)} bytes)` : `EFI memory map synthesized from the RAM ranges of ${f.memoryMap.source}`,
-  };
+  if (f.efiMap !== undefined) {
+    return {record: {type: MODINFOMD_ARM64.EFI_MAP, data: f.efiMap.bytes}, source: `EFI memory map given (${f.efiMap.source}, ${hex(f.efiMap.bytes.length)} bytes)`};
+  }
+  return {record: {type: MODINFOMD_ARM64.EFI_MAP, data: synthesizeEfiMap(f.memoryMap)}, source: `EFI memory map synthesized from the RAM ranges of ${f.memoryMap.source}`};
 }

@@ -11,20 +11,19 @@
 import {basename} from 'node:path';
 import type {ElfFile} from '../../elf/elf-file.js';
 import {KexecError, hex} from '../../errors.js';
-import type {MemoryMap} from '../../plan/memory-map.js';
-import type {Image, Piece} from '../types.js';
+import type {MemoryMap} from '../../memory/memory-map.js';
+import {U64_MAX, alignUp, maxBigint} from '../../memory/range.js';
+import type {FreeBsdHandoff, Image, Piece} from '../types.js';
 import {AMD64_PAGE_TABLE_PAGES, amd64PageTables} from './amd64-page-tables.js';
-import {encodeEnvironment, envToHowto, howtoToEnv, parseBootArgs} from './boot-env.js';
+import {checkKernelArgs, encodeEnvironment, envToHowto, howtoToEnv, parseBootArgs, sortEnvNames} from './boot-env.js';
 import {KERNBASE_ARM64, MODINFOMD, MODINFOMD_ARM64, MODINFOMD_X86, NBPDR, PAGE_SIZE} from './constants.js';
 import {layoutElfFile, requireKernphys} from './elf-layout.js';
 import {buildFileSet, type AddedDependency, type ModuleRequest} from './file-set.js';
-import {memoryRecord} from './firmware-memory.js';
-import {roundup, type LoadedFile} from './loaded-file.js';
-import {encode, encodeMetadata, measureMetadata, u32, type MetadataRecord} from './metadata-encoder.js';
+import {memoryRecord, type FirmwareTable} from './firmware-memory.js';
+import {encode, encodeMetadata, measureMetadata, u32} from './metadata-encoder.js';
 import type {ModuleSearch} from './module-search.js';
-import {loadTrampoline, patchTrampoline} from './trampoline.js';
-
-const U64 = (1n << 64n) - 1n;
+import type {MetadataRecord, PreloadedFile} from './preloaded-file.js';
+import {loadTrampoline, patchTrampoline, trampolineSymbol} from './trampoline.js';
 const SLACK = 16n << 20n;
 const AMD64_TRAMP_AT = 0x100000n;
 
@@ -33,12 +32,13 @@ export interface FreeBsdImageOptions {
   readonly modules: readonly ModuleRequest[];
   readonly search: ModuleSearch;
   readonly env: ReadonlyMap<string, string>;
+  /** Flags from --howto (already parsed); their boot_* variables are exported as boot_howto_to_env does. */
   readonly howto: number;
   readonly kernelArgs?: string;
   readonly symbols: boolean;
   readonly memoryMap: MemoryMap;
-  readonly efiMap?: Uint8Array;
-  readonly smap?: Uint8Array;
+  readonly efiMap?: FirmwareTable;
+  readonly smap?: FirmwareTable;
   readonly dtb?: Uint8Array;
   readonly fwHandle?: bigint;
 }
@@ -68,17 +68,22 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
   const env = new Map(o.env);
   env.set('kernelname', elf.file);
   let howto = o.howto;
-  if (o.kernelArgs !== undefined) howto |= parseBootArgs(o.kernelArgs, env);
-  howtoToEnv(o.howto, env);
+  if (o.kernelArgs !== undefined) {
+    checkKernelArgs(o.kernelArgs, 'kernel_options');
+    const args = parseBootArgs(o.kernelArgs);
+    howto |= args.howto;
+    for (const [k, v] of args.env) env.set(k, v);
+  }
+  for (const [k, v] of howtoToEnv(o.howto)) env.set(k, v);
   howto |= envToHowto(env);
-  let addr = roundup(set.files.reduce((m, f) => (f.addr + f.size > m ? f.addr + f.size : m), 0n), PAGE_SIZE);
+  let addr = alignUp(set.files.reduce((m, f) => maxBigint(m, f.addr + f.size), 0n), PAGE_SIZE);
   const envp = addr;
   const envBlock = encodeEnvironment(env);
-  addr = roundup(addr + BigInt(envBlock.length), PAGE_SIZE);
+  addr = alignUp(addr + BigInt(envBlock.length), PAGE_SIZE);
   let dtbp: bigint | undefined;
   if (o.dtb !== undefined) {
     dtbp = addr;
-    addr += roundup(BigInt(o.dtb.length), PAGE_SIZE);
+    addr += alignUp(BigInt(o.dtb.length), PAGE_SIZE);
   }
   const modulep = addr;
   const mem = memoryRecord(arch, {memoryMap: o.memoryMap, ...(o.efiMap === undefined ? {} : {efiMap: o.efiMap}), ...(o.smap === undefined ? {} : {smap: o.smap})});
@@ -91,18 +96,19 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
     ...(o.fwHandle === undefined ? [] : [{type: MODINFOMD.FW_HANDLE, data: encode.u64(o.fwHandle)}]),
     mem.record,
   ];
-  const withBiLoad = (kernend: bigint): LoadedFile[] => {
-    const [k, ...rest] = set.files as [LoadedFile, ...LoadedFile[]];
+  const withBiLoad = (kernend: bigint): PreloadedFile[] => {
+    const [k, ...rest] = set.files as [PreloadedFile, ...PreloadedFile[]];
     return [{...k, metadata: [...biAdded(kernend).reverse(), ...k.metadata]}, ...rest];
   };
   const mdSize = BigInt(measureMetadata(withBiLoad(0n)));
-  const kernend = roundup(modulep + mdSize, PAGE_SIZE);
+  const kernend = alignUp(modulep + mdSize, PAGE_SIZE);
   const metadata = encodeMetadata(withBiLoad(kernend));
 
   const tramp = loadTrampoline(arch);
   const trampAt = arch === 'amd64' ? AMD64_TRAMP_AT : kernend;
   const imageEnd = arch === 'amd64' ? kernend : kernend + BigInt(tramp.bytes.length);
-  const size = roundup(imageEnd - origin + SLACK, NBPDR);
+  const size = alignUp(imageEnd - origin + SLACK, NBPDR);
+  const envEntries = sortEnvNames(env.keys()).map((name) => ({name, value: env.get(name) ?? ''}));
   const files = set.files;
   const entryVa = elf.header.entry;
 
@@ -115,19 +121,19 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
       size, align: NBPDR,
       ...(arch === 'amd64' ? {max: 1n << 32n} : {boundary: 1n << 30n}),
       materialize: (base) => {
-        const phys = (a: bigint): bigint => (a - origin + base) & U64;
+        const phys = (a: bigint): bigint => (a - origin + base) & U64_MAX;
         const pieces: Piece[] = files.flatMap((f) => f.pieces.map((p) => ({label: p.label, mem: phys(p.at), data: p.data, memsz: p.memsz})));
         pieces.push({label: 'environment', mem: phys(envp), data: envBlock, memsz: BigInt(envBlock.length)});
         if (o.dtb !== undefined && dtbp !== undefined) pieces.push({label: 'dtb', mem: phys(dtbp), data: o.dtb, memsz: BigInt(o.dtb.length)});
         pieces.push({label: 'metadata', mem: phys(modulep), data: metadata, memsz: BigInt(metadata.length)});
         const trampPa = phys(trampAt);
-        const kernelEntry = arch === 'amd64' ? phys((entryVa + kernel.off) & U64) : phys(entryVa);
+        const kernelEntry = arch === 'amd64' ? phys((entryVa + kernel.off) & U64_MAX) : phys(entryVa);
         let trampBytes: Uint8Array;
         if (arch === 'amd64') {
           const tablesPa = trampPa + 0x1000n;
           pieces.push({label: 'page tables', mem: tablesPa, data: amd64PageTables(tablesPa, base), memsz: BigInt(AMD64_PAGE_TABLE_PAGES * 0x1000)});
           trampBytes = patchTrampoline(tramp, {
-            param_gdt_base: {value: trampPa + BigInt(tramp.symbols.tramp_gdt ?? 0), width: 8},
+            param_gdt_base: {value: trampPa + BigInt(trampolineSymbol(tramp, 'tramp_gdt')), width: 8},
             param_pt4: {value: tablesPa, width: 8},
             param_entry: {value: entryVa, width: 8},
             param_modulep: {value: modulep, width: 4},
@@ -137,22 +143,19 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
           trampBytes = patchTrampoline(tramp, {param_entry: {value: kernelEntry, width: 8}, param_modulep: {value: modulep, width: 8}});
         }
         pieces.push({label: `${arch} trampoline`, mem: trampPa, data: trampBytes, memsz: BigInt(trampBytes.length)});
-        const physOffset = (base - origin) & U64;
-        return {
-          pieces,
-          entry: trampPa,
-          handoff: {
-            kind: 'freebsd', arch, entry: hex(trampPa), kernelEntry: hex(kernelEntry), kernelEntryVirtual: hex(entryVa),
-            loadBase: hex(base), ...(arch === 'amd64' ? {kernphys: hex(base + NBPDR)} : {}),
-            modulep: hex(modulep), kernend: hex(kernend), metadata: hex(phys(modulep)), metadataSize: hex(metadata.length),
-            envp: hex(envp), physOffset: hex(physOffset), howto: hex(howto),
-            env: Object.fromEntries([...env.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-            memoryMapRecord: mem.source,
-            files: files.map((f) => ({name: f.name, type: f.type, addr: hex(f.addr), size: hex(f.size), physical: hex(phys(f.addr)),
-              modules: f.provides.map((m) => `${m.name}@${m.version}`), ...(f.args === undefined ? {} : {args: f.args})})),
-            dependencies: set.added.map((a) => ({file: a.file, module: a.module, neededBy: a.neededBy, how: a.how})),
-          },
+        const physOffset = (base - origin) & U64_MAX;
+        const handoff: FreeBsdHandoff = {
+          kind: 'freebsd', arch, entry: trampPa, kernelEntry, kernelEntryVirtual: entryVa, loadBase: base,
+          ...(arch === 'amd64' ? {kernphys: base + NBPDR} : {}),
+          modulep, kernend, metadata: phys(modulep), metadataSize: BigInt(metadata.length), envp, physOffset, howto,
+          env: envEntries, memoryMapRecord: mem.source,
+          files: files.map((f) => ({
+            name: f.name, type: f.type, addr: f.addr, size: f.size, physical: phys(f.addr),
+            modules: f.provides.map((m) => `${m.name}@${m.version}`), ...(f.args === undefined ? {} : {args: f.args}),
+          })),
+          dependencies: set.added.map((a) => ({file: a.file, module: a.module, neededBy: a.neededBy, how: a.how})),
         };
+        return {pieces, entry: trampPa, handoff};
       },
     },
   };

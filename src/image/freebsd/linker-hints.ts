@@ -8,14 +8,15 @@
  *   str    := u8 len; len bytes (no NUL)            ints are 4-byte aligned relative to the file start
  * Only MODULE and VERSION records are kept; PNP_INFO records are skipped by length.
  */
-import {readFile} from 'node:fs/promises';
+import {MDT} from '../../elf/freebsd.js';
 import {KexecError, hex} from '../../errors.js';
+import {readInput} from '../../io/read-input.js';
 
-export const LINKER_HINTS_VERSION = 1;
-export const LINKER_HINTS_MAX = 1 << 20;
+const LINKER_HINTS_VERSION = 1;
+const LINKER_HINTS_MAX = 1 << 20;
 
 export interface HintRecord {
-  readonly type: 2 | 3;
+  readonly type: typeof MDT.MODULE | typeof MDT.VERSION;
   readonly modname: string;
   /** MDT_VERSION only. */
   readonly version?: number;
@@ -55,13 +56,13 @@ export function parseLinkerHints(bytes: Uint8Array, file: string): HintRecord[] 
       return s;
     };
     const type = int();
-    if (type === 2) {
+    if (type === MDT.MODULE) {
       const modname = str();
-      out.push({type: 2, modname, kldfile: str()});
-    } else if (type === 3) {
+      out.push({type: MDT.MODULE, modname, kldfile: str()});
+    } else if (type === MDT.VERSION) {
       const modname = str();
       const v = int();
-      out.push({type: 3, modname, version: v, kldfile: str()});
+      out.push({type: MDT.VERSION, modname, version: v, kldfile: str()});
     }
     at = end;
   }
@@ -73,11 +74,10 @@ export async function readLinkerHints(dir: string): Promise<HintRecord[] | undef
   const file = `${dir}/linker.hints`;
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(file);
+    bytes = await readInput(file, {what: '', maxBytes: LINKER_HINTS_MAX});
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new KexecError('badInput', `${file}: cannot be read (${code ?? 'EIO'})`, {reason: 'linker-hints-unreadable'});
+    if (e instanceof KexecError && (e.reason === 'input-enoent' || e.reason === 'input-enotdir')) return undefined;
+    throw e;
   }
   return parseLinkerHints(bytes, file);
 }

@@ -7,8 +7,8 @@
  *   every other variable goes into the kernel environment.
  * Modules load in the order of their first mention (as the Forth loader does; Lua's pairs() order is random).
  */
-import {readFile} from 'node:fs/promises';
 import {KexecError} from '../../errors.js';
+import {INPUT_LIMITS, readTextInput} from '../../io/read-input.js';
 
 export interface LoaderConfModule {
   readonly key: string;
@@ -30,7 +30,7 @@ export interface LoaderConf {
 const LINE = /^\s*([-A-Za-z0-9_.]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s#"']*))\s*(?:#.*)?$/;
 const MODULE_KEY = /^([-A-Za-z0-9_]+)_(load|name|type|flags|before|after|error)$/;
 
-export function parseLoaderConf(text: string, file: string, into?: LoaderConf): LoaderConf {
+function parseLoaderConf(text: string, file: string, into?: LoaderConf): LoaderConf {
   const conf: LoaderConf = into ?? {files: [], modules: [], env: new Map(), ignored: []};
   conf.files.push(file);
   const table = new Map<string, {load?: string; name?: string; type?: string; flags?: string}>();
@@ -83,11 +83,10 @@ export async function readLoaderConf(paths: readonly string[], optional: boolean
   for (const p of paths) {
     let text: string;
     try {
-      text = await readFile(p, 'utf8');
+      text = await readTextInput(p, {what: 'loader.conf', maxBytes: INPUT_LIMITS.text, code: 'usage'});
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      if (optional && code === 'ENOENT') continue;
-      throw new KexecError('usage', `--loader-conf ${p}: cannot be read (${code})`, {reason: 'loader-conf-unreadable'});
+      if (optional && e instanceof KexecError && e.reason === 'input-enoent') continue;
+      throw e;
     }
     parseLoaderConf(text, p, conf);
   }

@@ -10,23 +10,7 @@
  * The loader pads with whatever memory held; we write zeros so the block is deterministic and digestible.
  */
 import {MODINFO} from './constants.js';
-
-export interface MetadataRecord {
-  /** MODINFOMD_* type without the MODINFO_METADATA bit. */
-  readonly type: number;
-  readonly data: Uint8Array;
-}
-
-export interface PreloadFile {
-  readonly name: string;
-  readonly type: string;
-  readonly args?: string;
-  /** Loader address (amd64: KERNBASE-relative; arm64: kernel VA). */
-  readonly addr: bigint;
-  readonly size: bigint;
-  /** In the order they are emitted (the loader's list is the reverse of the order of addition). */
-  readonly metadata: readonly MetadataRecord[];
-}
+import type {PreloadRecordSource} from './preloaded-file.js';
 
 const ALIGN = 8;
 const HEADER = 8;
@@ -42,7 +26,7 @@ function u64(v: bigint): Uint8Array {
   return b;
 }
 
-function fileRecords(f: PreloadFile): {type: number; data: Uint8Array}[] {
+function fileRecords(f: PreloadRecordSource): {type: number; data: Uint8Array}[] {
   const recs: {type: number; data: Uint8Array}[] = [{type: MODINFO.NAME, data: cstring(f.name)}, {type: MODINFO.TYPE, data: cstring(f.type)}];
   if (f.args !== undefined) recs.push({type: MODINFO.ARGS, data: cstring(f.args)});
   recs.push({type: MODINFO.ADDR, data: u64(f.addr)}, {type: MODINFO.SIZE, data: u64(f.size)});
@@ -51,14 +35,14 @@ function fileRecords(f: PreloadFile): {type: number; data: Uint8Array}[] {
 }
 
 /** Bytes the block takes (md_copymodules' dry run). */
-export function measureMetadata(files: readonly PreloadFile[]): number {
+export function measureMetadata(files: readonly PreloadRecordSource[]): number {
   let n = 0;
   for (const f of files) for (const r of fileRecords(f)) n += HEADER + pad(r.data.length);
   return n + HEADER;
 }
 
 /** Writes the block (little-endian, 64-bit kernel). Returns exactly measureMetadata(files) bytes. */
-export function encodeMetadata(files: readonly PreloadFile[]): Uint8Array {
+export function encodeMetadata(files: readonly PreloadRecordSource[]): Uint8Array {
   const out = new Uint8Array(measureMetadata(files));
   const dv = new DataView(out.buffer);
   let at = 0;

@@ -8,7 +8,7 @@
  * Version matching of modules already loaded (file_findmodule) uses the same preference rule.
  */
 import {stat} from 'node:fs/promises';
-import type {ModuleDepend} from '../../elf/freebsd.js';
+import {MDT, type ModuleDepend} from '../../elf/freebsd.js';
 import {readLinkerHints, type HintRecord} from './linker-hints.js';
 
 export const DEFAULT_MODULE_PATH = '/boot/kernel;/boot/modules';
@@ -72,7 +72,7 @@ export class ModuleSearch {
   async findModule(name: string, want?: ModuleDepend): Promise<SearchResult | undefined> {
     for (const dir of this.dirs) {
       const records = (await this.hintsOf(dir)) ?? [];
-      const versions = records.filter((r) => r.type === 3 && r.modname === name).map((r) => ({...r, version: r.version ?? 0}));
+      const versions = records.filter((r) => r.type === MDT.VERSION && r.modname === name).map((r) => ({...r, version: r.version ?? 0}));
       const pick = pickVersion(versions, want);
       if (pick !== undefined) {
         const path = `${dir}/${pick.kldfile}`;

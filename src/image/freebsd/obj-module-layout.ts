@@ -15,23 +15,23 @@ import type {ElfFile} from '../../elf/elf-file.js';
 import {readModuleMetadata} from '../../elf/freebsd.js';
 import {KexecError} from '../../errors.js';
 import {MODINFOMD, MODTYPE_OBJ, PAGE_SIZE} from './constants.js';
-import {roundup, type LoadedFile, type LoaderPiece} from './loaded-file.js';
-import type {MetadataRecord} from './metadata-encoder.js';
+import {alignUp} from '../../memory/range.js';
+import type {LoaderPiece, MetadataRecord, PreloadedFile} from './preloaded-file.js';
 
 const SHT_X86_64_UNWIND = 0x70000001;
 const LOADABLE: ReadonlySet<number> = new Set([SHT.PROGBITS, SHT.NOBITS, SHT_X86_64_UNWIND, SHT.INIT_ARRAY, SHT.FINI_ARRAY]);
 
-export function layoutObjModule(elf: ElfFile, name: string, loadaddr: bigint, args?: string): LoadedFile {
+export function layoutObjModule(elf: ElfFile, name: string, loadaddr: bigint, args?: string): PreloadedFile {
   const bad = (what: string): KexecError => new KexecError('badInput', `${elf.file}: ${what}`, {reason: 'module-malformed'});
   const h = elf.header;
   if (h.shnum === 0 || h.shoff === 0n) throw bad('an ET_REL module needs section headers');
-  const dest = roundup(loadaddr, PAGE_SIZE);
+  const dest = alignUp(loadaddr, PAGE_SIZE);
   const addrOf = new Map<number, bigint>();
   let last = dest;
   const place = (index: number): void => {
     const s = elf.sections[index];
     if (s === undefined) return;
-    last = roundup(last, s.addralign === 0n ? 1n : s.addralign);
+    last = alignUp(last, s.addralign);
     addrOf.set(index, last);
     last += s.size;
   };

@@ -7,7 +7,8 @@
 import {SHT} from '../../elf/constants.js';
 import type {ElfFile} from '../../elf/elf-file.js';
 import {KexecError, hex} from '../../errors.js';
-import {roundup, type LoaderPiece} from './loaded-file.js';
+import {alignUp} from '../../memory/range.js';
+import type {LoaderPiece} from './preloaded-file.js';
 import {encode} from './metadata-encoder.js';
 
 export interface SymbolBlock {
@@ -36,7 +37,7 @@ export function symbolBlock(elf: ElfFile, at: bigint, label: string): SymbolBloc
     pieces.push({label: `${label} ${what} size`, at: cursor, data: encode.u64(sec.size), memsz: 8n});
     cursor += 8n;
     pieces.push({label: `${label} ${what}`, at: cursor, data: bytes, memsz: BigInt(bytes.length)});
-    cursor = roundup(cursor + sec.size, 8n);
+    cursor = alignUp(cursor + sec.size, 8n);
   }
   if (cursor <= at) throw new KexecError('internal', `${elf.file}: empty symbol block at ${hex(at)}`);
   return {ssym: at, esym: cursor, pieces};

@@ -34,14 +34,23 @@ export function loadTrampoline(arch: 'amd64' | 'arm64'): TrampolineTemplate {
   return t;
 }
 
+/** The offset of a symbol the trampoline must define; a missing one is a broken template, never offset 0. */
+export function trampolineSymbol(t: TrampolineTemplate, name: string): number {
+  const at = t.symbols[name];
+  if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at >= t.bytes.length) {
+    throw new KexecError('internal', `trampoline ${t.arch} has no symbol ${name} (templates/trampolines/${t.arch}.json)`, {reason: 'trampoline-malformed'});
+  }
+  return at;
+}
+
 /** A copy of the trampoline with each `param_*` symbol patched (little-endian, width 4 or 8). */
 export function patchTrampoline(t: TrampolineTemplate, params: Record<string, {value: bigint; width: 4 | 8}>): Uint8Array {
   const out = t.bytes.slice();
   const dv = new DataView(out.buffer);
   for (const [name, {value, width}] of Object.entries(params)) {
-    const at = t.symbols[name];
-    if (at === undefined || at + width > out.length) {
-      throw new KexecError('internal', `trampoline ${t.arch} has no parameter ${name}`, {reason: 'trampoline-malformed'});
+    const at = trampolineSymbol(t, name);
+    if (at + width > out.length) {
+      throw new KexecError('internal', `trampoline ${t.arch}: parameter ${name} at ${at} runs past its ${out.length} bytes`, {reason: 'trampoline-malformed'});
     }
     if (width === 4) {
       if (value < 0n || value > 0xffffffffn) throw new KexecError('plan', `${name} ${value.toString(16)} does not fit the trampoline's 32-bit slot`, {reason: 'handoff-range'});

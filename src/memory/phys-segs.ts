@@ -8,7 +8,7 @@
  * `domain:` (NUMA-aware kernels only), `free list:` (a kernel pointer). Values use `%#jx`, so zero prints as `0`.
  */
 import {KexecError, hex} from '../errors.js';
-import {Range, U64_LIMIT} from './range.js';
+import {Range, U64_LIMIT, compareBigint} from './range.js';
 import {makeMemoryMap, type MemoryMap, type MemoryRange} from './memory-map.js';
 
 interface SegmentDraft {
@@ -130,7 +130,7 @@ export function parsePhysSegs(text: string, source: string): MemoryMap {
     fail(source, 1, 'no "SEGMENT <n>:" blocks found; is this `sysctl vm.phys_segs` output?');
   }
 
-  const byStart = [...segments].sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : 0));
+  const byStart = [...segments].sort((a, b) => compareBigint(a.range.start, b.range.start));
   for (let i = 1; i < byStart.length; i++) {
     const a = byStart[i - 1];
     const b = byStart[i];

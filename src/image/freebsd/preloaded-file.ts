@@ -3,9 +3,16 @@
  * the loader address and size it occupies, the bytes to put there, the metadata records it carries, and the
  * module names/versions it provides and depends on. "Loader address" is what the metadata records: on amd64
  * KERNBASE-relative (0x200000 for the kernel's first page), on arm64 the kernel virtual address.
+ * This is the one type for a preloaded file: the layout code fills all of it, the metadata encoder needs only
+ * Pick<PreloadedFile, 'name' | 'type' | 'args' | 'addr' | 'size' | 'metadata'>.
  */
-import type {MetadataRecord} from './metadata-encoder.js';
 import type {ModuleDepend} from '../../elf/freebsd.js';
+
+export interface MetadataRecord {
+  /** MODINFOMD_* type without the MODINFO_METADATA bit. */
+  readonly type: number;
+  readonly data: Uint8Array;
+}
 
 export interface LoaderPiece {
   readonly label: string;
@@ -16,26 +23,29 @@ export interface LoaderPiece {
   readonly memsz: bigint;
 }
 
-export interface LoadedFile {
+export interface ModuleVersion {
+  readonly name: string;
+  readonly version: number;
+}
+
+export interface PreloadedFile {
   /** MODINFO_NAME: the path as the loader built or the user typed it. */
   readonly name: string;
-  /** MODINFO_TYPE: "elf kernel", "elf obj module", "elf module". */
+  /** MODINFO_TYPE: "elf kernel", "elf obj module", "elf module", or a raw type such as "md_image". */
   readonly type: string;
+  /** MODINFO_ARGS (loader.conf X_flags, kernel_options for the kernel). */
   readonly args?: string;
   readonly addr: bigint;
   readonly size: bigint;
   readonly pieces: readonly LoaderPiece[];
   /** Emitted order. */
   readonly metadata: readonly MetadataRecord[];
-  readonly provides: readonly {name: string; version: number}[];
+  readonly provides: readonly ModuleVersion[];
   readonly depends: readonly ModuleDepend[];
 }
 
-export function roundup(v: bigint, a: bigint): bigint {
-  if (a <= 1n) return v;
-  const r = v % a;
-  return r === 0n ? v : v + a - r;
-}
+/** What the metadata encoder writes of a file. */
+export type PreloadRecordSource = Pick<PreloadedFile, 'name' | 'type' | 'args' | 'addr' | 'size' | 'metadata'>;
 
 /** Basename up to the last '.', the name load_elf.c registers when a file declares no MDT_VERSION. */
 export function fakeModuleName(path: string): string {

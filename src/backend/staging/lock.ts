@@ -9,6 +9,7 @@
 import {linkSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
+import {mkdirSync} from 'node:fs';
 import {KexecError} from '../../errors.js';
 import {fsyncDir, uniqueName, unlinkIfPresent} from './durable-fs.js';
 
@@ -87,7 +88,7 @@ function breakStaleLock(path: string, seen: LockContent): boolean {
 }
 
 /** Takes `stateDir/lock` or throws KexecError('busy') naming the live owner. Always release in `finally`. */
-export function acquireLock(stateDir: string): HeldLock {
+function acquireLock(stateDir: string): HeldLock {
   const path = join(stateDir, 'lock');
   const token = randomBytes(8).toString('hex');
   const text = `${process.pid}\n${token}\n`;
@@ -119,4 +120,19 @@ export function acquireLock(stateDir: string): HeldLock {
 function releaseLock(path: string, text: string): void {
   const now = readLock(path);
   if (now?.text === text) unlinkIfPresent(path);
+}
+
+/**
+ * Runs `fn` holding STATEDIR/lock (the directory is created 0700 when missing), after `before` (the store's
+ * clean-up of what interrupted operations left behind). The lock is released however `fn` ends.
+ */
+export async function withStateLock<T>(stateDir: string, before: () => void, fn: () => T | Promise<T>): Promise<T> {
+  mkdirSync(stateDir, {recursive: true, mode: 0o700});
+  const lock = acquireLock(stateDir);
+  try {
+    before();
+    return await fn();
+  } finally {
+    lock.release();
+  }
 }

@@ -6,7 +6,7 @@
  * one vm_phys_seg, so a segment straddling two touching segs is refused by the kernel and must be by us too.
  */
 import {KexecError, hex} from '../errors.js';
-import {Range} from './range.js';
+import {Range, compareBigint} from './range.js';
 
 export interface MemoryRange {
   readonly range: Range;
@@ -33,9 +33,7 @@ export function makeMemoryMap(source: string, ranges: MemoryRange[]): MemoryMap 
       throw new KexecError('usage', `${source}: ${describe(r)} is empty`, {reason: 'memory-map-empty-range'});
     }
   }
-  const sorted = [...ranges].sort((a, b) =>
-    a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : 0,
-  );
+  const sorted = [...ranges].sort((a, b) => compareBigint(a.range.start, b.range.start));
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1];
     const cur = sorted[i];

@@ -7,11 +7,11 @@
  *
  * `end` is exclusive. start/end: "0x…" hex strings, decimal strings, or integers up to 2^53 - 1 (larger
  * integers have already lost precision in any JSON reader, so they are refused). `type` defaults to "ram".
+ * parseMemoryMapText tells a map file from `sysctl vm.phys_segs` output and parses either.
  */
-import {readFile} from 'node:fs/promises';
 import {LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap} from 'yaml';
 import {KexecError, hex} from '../errors.js';
-import {Range, U64_LIMIT} from './range.js';
+import {Range, U64_LIMIT, compareBigint} from './range.js';
 import {makeMemoryMap, type MemoryMap, type MemoryRange} from './memory-map.js';
 import {parsePhysSegs} from './phys-segs.js';
 
@@ -164,7 +164,7 @@ export function parseMapFile(text: string, path: string): MemoryMap {
   if (rangesNode.items.length === 0) fail(ctx, seqLine, 'ranges is empty');
   const located = rangesNode.items.map((item, i) => parseRange(ctx, item, i, seqLine));
 
-  const byStart = [...located].sort((a, b) => (a.entry.range.start < b.entry.range.start ? -1 : a.entry.range.start > b.entry.range.start ? 1 : 0));
+  const byStart = [...located].sort((a, b) => compareBigint(a.entry.range.start, b.entry.range.start));
   for (let i = 1; i < byStart.length; i++) {
     const a = byStart[i - 1];
     const b = byStart[i];
@@ -176,21 +176,7 @@ export function parseMapFile(text: string, path: string): MemoryMap {
   return makeMemoryMap(`map file ${path}`, located.map((l) => l.entry));
 }
 
-/**
- * Reads a memory map file: `sysctl vm.phys_segs` output if any line looks like `SEGMENT <n>:`, else a JSON/YAML
- * map file. A missing or unreadable file is a usage error naming the path and the OS error code.
- */
-export async function loadMemoryMap(path: string): Promise<MemoryMap> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'unknown error';
-    throw new KexecError('usage', `cannot read memory map ${path}: ${code}`, {
-      reason: 'memory-map-unreadable',
-      hint: 'give a readable file: `sysctl vm.phys_segs` output or a JSON/YAML map',
-      cause: e,
-    });
-  }
+/** `sysctl vm.phys_segs` output if any line looks like `SEGMENT <n>:`, else a JSON/YAML map file. */
+export function parseMemoryMapText(text: string, path: string): MemoryMap {
   return /^\s*SEGMENT\s+\d+:/m.test(text) ? parsePhysSegs(text, path) : parseMapFile(text, path);
 }

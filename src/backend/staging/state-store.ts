@@ -1,49 +1,53 @@
 /**
- * The simulated machine's staged image and boot record on disk. A staged image is a generation directory
- * (`gen-<time>-<pid>-<random>/`: plan.json, segment-NN.bin, record.json) made visible only by atomically
- * renaming a `current` symlink onto it after every file and the directory are fsynced. So a load killed at any
- * instant leaves either the old `current` (the previous image, untouched) or the new one, never a mixture; the
- * half-written generation it leaves behind is removed by the next operation that holds the lock.
+ * The staging store of the simulated backends (sim and qemu use it as equals): the staged image and the boot
+ * record on disk. A staged image is a generation directory (`gen-<time>-<pid>-<random>/`: plan.json,
+ * segment-NN.bin, record.json) made visible only by atomically renaming a `current` symlink onto it after every
+ * file and the directory are fsynced. So a load killed at any instant leaves either the old `current` (the
+ * previous image, untouched) or the new one, never a mixture; the half-written generation it leaves behind is
+ * removed by the next operation that holds the lock. Messages name the backend that owns the store.
  */
 import {mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync} from 'node:fs';
 import {join} from 'node:path';
-import type {BootRecord, StagedRecord} from '../types.js';
 import {KexecError} from '../../errors.js';
-import {segmentFileName} from '../../plan/export.js';
-import {planToJSON, type PlanJSON} from '../../plan/plan-json.js';
-import {forEachChunk} from '../../plan/segment-bytes.js';
-import type {Plan} from '../../plan/types.js';
+import {errnoCode} from '../../io/read-input.js';
+import {planFromJSON, planToJSON} from '../../plan/codec.js';
+import {changedFields, planDigest, planFieldDigests} from '../../plan/digest.js';
+import type {Plan, PlanDescription} from '../../plan/types.js';
+import type {BackendName, BootRecord, StagedRecord} from '../types.js';
 import {fsyncDir, uniqueName, unlinkIfPresent, writeFileAtomic, writeFileDurable} from './durable-fs.js';
 import {pidAlive} from './lock.js';
-import {parsePlanJSON} from './staged-plan.js';
+import {segmentFileName, writeSegmentFiles} from './segment-files.js';
+import {parseStagedRecord} from './staged-record.js';
 
 export interface StagedGeneration {
   readonly dir: string;
   readonly record: StagedRecord;
 }
 
+export type StagingBackend = Exclude<BackendName, 'native'>;
+
 const GEN = /^gen-[0-9]+-[0-9]+-[0-9a-f]+$/;
 const CURRENT = 'current';
-
-function corrupt(path: string, what: string): KexecError {
-  return new KexecError('backend', `sim: ${path}: ${what}`, {reason: 'state-corrupt', hint: 'run `unload` to drop the staged image'});
-}
-
-function readJSON(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw corrupt(path, `not valid JSON (${(e as Error).message})`);
-  }
-}
 
 function text(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
 }
 
 export class StateStore {
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, readonly backend: StagingBackend) {}
+
+  corrupt(path: string, what: string): KexecError {
+    return new KexecError('backend', `${this.backend}: ${path}: ${what}`, {reason: 'state-corrupt', hint: 'run `kexec-ts unload` to drop the staged image'});
+  }
+
+  private readJSON(path: string): unknown {
+    const raw = readFileSync(path, 'utf8');
+    try {
+      return JSON.parse(raw);
+    } catch (e) {
+      throw this.corrupt(path, `not valid JSON (${(e as Error).message})`);
+    }
+  }
 
   private get currentLink(): string {
     return join(this.dir, CURRENT);
@@ -55,12 +59,12 @@ export class StateStore {
     try {
       target = readlinkSync(this.currentLink);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = errnoCode(e);
       if (code === 'ENOENT') return undefined;
-      if (code === 'EINVAL') throw corrupt(this.currentLink, 'is not a symlink');
+      if (code === 'EINVAL') throw this.corrupt(this.currentLink, 'is not a symlink');
       throw e;
     }
-    if (!GEN.test(target)) throw corrupt(this.currentLink, `points at ${JSON.stringify(target)}, not a generation directory`);
+    if (!GEN.test(target)) throw this.corrupt(this.currentLink, `points at ${JSON.stringify(target)}, not a generation directory`);
     return target;
   }
 
@@ -70,19 +74,44 @@ export class StateStore {
       const name = this.currentName();
       if (name === undefined) return undefined;
       const dir = join(this.dir, name);
+      const path = join(dir, 'record.json');
       try {
-        return {dir, record: parseRecord(join(dir, 'record.json'), readJSON(join(dir, 'record.json')))};
+        const raw = this.readJSON(path);
+        const owner = (raw as {backend?: unknown} | null)?.backend;
+        if ((owner === 'sim' || owner === 'qemu') && owner !== this.backend) {
+          throw new KexecError('backend', `${this.backend}: the image staged in ${this.dir} was loaded by the ${owner} backend`, {
+            reason: 'staged-by-other-backend', hint: `use --backend ${owner} for it, or give this backend its own --state-dir`,
+          });
+        }
+        return {dir, record: parseStagedRecord(raw, this.backend, (what) => this.corrupt(path, what))};
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        if (attempt >= 3) throw corrupt(this.currentLink, `points at ${name}, which has no record.json`);
+        if (errnoCode(e) !== 'ENOENT') throw e;
+        if (attempt >= 3) throw this.corrupt(this.currentLink, `points at ${name}, which has no record.json`);
       }
     }
   }
 
-  /** plan.json of a generation, checked for shape. */
-  readPlan(gen: StagedGeneration): PlanJSON {
+  /**
+   * plan.json of a generation, decoded by the plan codec and checked against what was staged: every field the
+   * digest covers must still hash to the record's field digest (the fields that do not are named), and the
+   * plan's own digest must be the record's.
+   */
+  readPlan(gen: StagedGeneration): PlanDescription {
     const path = join(gen.dir, 'plan.json');
-    return parsePlanJSON(path, readJSON(path));
+    const plan = planFromJSON(this.readJSON(path), path, 'backend');
+    const changed = changedFields(gen.record.fields, planFieldDigests(plan));
+    if (changed.length > 0) {
+      throw new KexecError('backend', `${this.backend}: ${path}: ${changed.map((f) => `"${f}"`).join(', ')} changed since the image was loaded (its digest differs from record.json's)`, {
+        reason: 'plan-tampered', details: {fields: changed}, hint: 'the staged image is not what was loaded: load it again',
+      });
+    }
+    const digest = planDigest(plan);
+    if (digest !== plan.digest || digest !== gen.record.digest) {
+      throw new KexecError('backend', `${this.backend}: ${path}: plan digest mismatch: its fields give ${digest}, plan.json says ${plan.digest}, record.json says ${gen.record.digest}`, {
+        reason: 'plan-digest-mismatch', hint: 'the staged image is not what was loaded: load it again',
+      });
+    }
+    return plan;
   }
 
   segmentPath(gen: StagedGeneration, index: number): string {
@@ -99,9 +128,7 @@ export class StateStore {
     const dir = join(this.dir, name);
     mkdirSync(dir, {mode: 0o700});
     fsyncDir(this.dir);
-    plan.segments.forEach((seg, i) => {
-      writeFileDurable(join(dir, segmentFileName(i)), (write) => forEachChunk(seg, false, write));
-    });
+    writeSegmentFiles(dir, plan.segments);
     writeFileDurable(join(dir, 'plan.json'), (write) => write(text(planToJSON(plan))));
     writeFileDurable(join(dir, 'record.json'), (write) => write(text(record)));
     fsyncDir(dir);
@@ -141,14 +168,14 @@ export class StateStore {
     const path = join(this.dir, 'booted.json');
     let raw: unknown;
     try {
-      raw = readJSON(path);
+      raw = this.readJSON(path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (errnoCode(e) === 'ENOENT') return null;
       throw e;
     }
     const o = (raw ?? {}) as Record<string, unknown>;
     if (typeof o.digest !== 'string' || typeof o.kernel !== 'string' || typeof o.bootedAt !== 'string') {
-      throw corrupt(path, 'is not {digest, kernel, bootedAt}');
+      throw this.corrupt(path, 'is not {digest, kernel, bootedAt}');
     }
     return {digest: o.digest, kernel: o.kernel, bootedAt: o.bootedAt};
   }
@@ -166,7 +193,7 @@ export class StateStore {
     try {
       return readdirSync(this.dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (errnoCode(e) === 'ENOENT') return [];
       throw e;
     }
   }
@@ -181,24 +208,4 @@ export class StateStore {
     if (removed.length > 0) fsyncDir(this.dir);
     return removed;
   }
-}
-
-function parseRecord(path: string, raw: unknown): StagedRecord {
-  const o = (raw ?? {}) as Record<string, unknown>;
-  const strings = ['digest', 'kind', 'arch', 'entry', 'memsz', 'stagedAt'] as const;
-  for (const k of strings) if (typeof o[k] !== 'string') throw corrupt(path, `${k} is not a string`);
-  if (o.backend !== 'sim') throw corrupt(path, `backend is ${JSON.stringify(o.backend)}, expected "sim"`);
-  if (typeof o.segments !== 'number') throw corrupt(path, 'segments is not a number');
-  if (!Array.isArray(o.files) || !o.files.every((f) => typeof f === 'string')) throw corrupt(path, 'files is not a list of names');
-  return {
-    backend: 'sim',
-    digest: o.digest as string,
-    kind: o.kind as string,
-    arch: o.arch as string,
-    entry: o.entry as string,
-    files: o.files as string[],
-    segments: o.segments,
-    memsz: o.memsz as string,
-    stagedAt: o.stagedAt as string,
-  };
 }

@@ -23,14 +23,14 @@ export function fsyncDir(dir: string): void {
 }
 
 /** Writes all of `chunk` at the current position of `fd`. */
-export function writeAll(fd: number, chunk: Uint8Array): void {
+function writeAll(fd: number, chunk: Uint8Array): void {
   let off = 0;
   while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
 }
 
-/** Creates `path` (must not exist), streams the chunks into it and fsyncs it before closing. */
+/** Creates `path` (must not exist; 0600 whatever the umask), streams the chunks into it and fsyncs it before closing. */
 export function writeFileDurable(path: string, fill: (write: (chunk: Uint8Array) => void) => void): void {
-  const fd = openSync(path, 'wx');
+  const fd = openSync(path, 'wx', 0o600);
   try {
     fill((chunk) => writeAll(fd, chunk));
     fsyncSync(fd);
