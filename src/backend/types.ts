@@ -37,6 +37,8 @@ export interface StagedRecord {
   readonly stagedAt: string;
   /** Native: the RB_KEXEC howto bit resolved at load time (0x… hex), which exec passes to reboot(2). */
   readonly rbKexec?: string;
+  /** The nextboot.conf the plan used (its checklist says so), disabled at exec as the loader would after use. */
+  readonly nextboot?: string;
 }
 
 /** The machine "booted" by exec (simulated machine only). */

@@ -8,8 +8,9 @@ import type {PlanRequest} from '../pipeline/plan-files.js';
 
 /** Config values for planning keys the command line left out. */
 export function withConfigDefaults(req: PlanRequest, s: EffectiveConfig): PlanRequest {
-  const env = new Map<string, string>(Object.entries(s.env.value));
-  for (const [k, v] of req.env ?? []) env.set(k, v);
+  // The config's variables first, so --env-file and --env (later in the list) win over them.
+  const source = s.env.source === 'default' ? 'config' : s.env.source;
+  const env = [...Object.entries(s.env.value).map(([name, value]) => ({name, value, source: `${source} (env)`})), ...(req.env ?? [])];
   return {
     ...req,
     ...(req.memmap === undefined && req.profile === undefined && s.memmap.value !== undefined ? {memmap: s.memmap.value} : {}),
@@ -17,6 +18,6 @@ export function withConfigDefaults(req: PlanRequest, s: EffectiveConfig): PlanRe
     ...(req.pageSize === undefined && s.pageSize.source !== 'default' ? {pageSize: s.pageSize.value} : {}),
     ...(req.modulePath === undefined && s.modulePath.value !== undefined ? {modulePath: s.modulePath.value.join(';')} : {}),
     ...(req.loaderConf === undefined && s.loaderConf.value !== undefined ? {loaderConf: [s.loaderConf.value]} : {}),
-    ...(env.size > 0 ? {env} : {}),
+    ...(env.length > 0 ? {env} : {}),
   };
 }

@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core';
 import {KexecError} from '../errors.js';
 import {INPUT_LIMITS, readTextInput} from '../io/read-input.js';
 import {parseHowtoFlag} from '../image/freebsd/boot-env.js';
+import type {SourcedVar} from '../image/freebsd/boot-environment.js';
 import type {PlanRequest} from '../pipeline/plan-files.js';
 import {PROFILE_NAMES} from '../memory/profiles.js';
 import {parseBigintFlag} from '../memory/parse-number.js';
@@ -30,6 +31,10 @@ export const planFlags = {
   smap: Flags.string({description: 'FreeBSD amd64: BIOS SMAP (packed 20-byte struct bios_smap entries) to pass', helpValue: 'FILE'}),
   dtb: Flags.string({description: 'FreeBSD: device tree blob to pass (e.g. `sysctl -b hw.fdt.dtb`)', helpValue: 'FILE'}),
   'fw-handle': Flags.string({description: 'FreeBSD: physical address of the EFI system table (MODINFOMD_FW_HANDLE)', helpValue: 'ADDR'}),
+  host: Flags.string({description: 'FreeBSD: plan for the host described by this snapshot directory (kexec-ts host capture) instead of the running system', helpValue: 'DIR'}),
+  root: Flags.string({description: 'FreeBSD: boot the root file system at DIR (a boot environment mounted with bectl mount): its /boot and /etc/fstab', helpValue: 'DIR'}),
+  inherit: Flags.boolean({allowNo: true, default: true, description: 'FreeBSD: start from the running kernel\'s environment (kenv); --no-inherit starts clean'}),
+  force: Flags.boolean({description: 'FreeBSD: plan even when the hand-off checklist has items whose absence stops the boot'}),
 };
 
 export interface PlanFlagValues {
@@ -53,6 +58,10 @@ export interface PlanFlagValues {
   smap?: string;
   dtb?: string;
   'fw-handle'?: string;
+  host?: string;
+  root?: string;
+  inherit?: boolean;
+  force?: boolean;
 }
 
 function parseAssignment(text: string, where: string): [string, string] {
@@ -61,32 +70,32 @@ function parseAssignment(text: string, where: string): [string, string] {
   return [text.slice(0, eq).trim(), text.slice(eq + 1)];
 }
 
-/** --env-file lines, then --env flags (later wins). */
-async function environmentFromFlags(f: Pick<PlanFlagValues, 'env' | 'env-file'>): Promise<Map<string, string>> {
-  const env = new Map<string, string>();
+/** --env-file lines, then --env flags (later wins), each with where it came from. */
+async function environmentFromFlags(f: Pick<PlanFlagValues, 'env' | 'env-file'>): Promise<SourcedVar[]> {
+  const env: SourcedVar[] = [];
   if (f['env-file'] !== undefined) {
     const text = await readTextInput(f['env-file'], {what: '--env-file', maxBytes: INPUT_LIMITS.text, code: 'usage'});
     text.split('\n').forEach((line, i) => {
       const t = line.replace(/\r$/, '');
       if (/^\s*(#.*)?$/.test(t)) return;
       const [k, v] = parseAssignment(t, `${f['env-file']}:${i + 1}`);
-      env.set(k, v.replace(/^"(.*)"$/, '$1'));
+      env.push({name: k, value: v.replace(/^"(.*)"$/, '$1'), source: `--env-file ${f['env-file']}:${i + 1}`});
     });
   }
   for (const e of f.env ?? []) {
     const [k, v] = parseAssignment(e, '--env');
-    env.set(k, v);
+    env.push({name: k, value: v, source: '--env'});
   }
   return env;
 }
 
-export async function planRequestFromFlags(image: string, modules: string[], f: PlanFlagValues): Promise<PlanRequest> {
+export async function planRequestFromFlags(image: string | undefined, modules: string[], f: PlanFlagValues): Promise<PlanRequest> {
   const opt = <K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> =>
     (v === undefined ? {} : {[key]: v}) as Partial<Record<K, V>>;
   const num = (flag: string, v: string | undefined): bigint | undefined => (v === undefined ? undefined : parseBigintFlag(flag, v));
   const env = await environmentFromFlags(f);
   return {
-    image,
+    ...(image === undefined ? {} : {image}),
     modules,
     ...opt('imageType', f['image-type']),
     ...opt('memmap', f.memmap),
@@ -99,7 +108,7 @@ export async function planRequestFromFlags(image: string, modules: string[], f: 
     ...opt('max', num('--max', f.max)),
     ...opt('modulePath', f['module-path']),
     ...opt('loaderConf', f['loader-conf']),
-    ...(env.size > 0 ? {env} : {}),
+    ...(env.length > 0 ? {env} : {}),
     ...opt('howto', f.howto === undefined ? undefined : parseHowtoFlag(f.howto)),
     ...opt('kernelOptions', f['kernel-options']),
     symbols: f.symbols !== false,
@@ -107,5 +116,8 @@ export async function planRequestFromFlags(image: string, modules: string[], f: 
     ...opt('smap', f.smap),
     ...opt('dtb', f.dtb),
     ...opt('fwHandle', num('--fw-handle', f['fw-handle'])),
+    ...opt('root', f.root),
+    inherit: f.inherit !== false,
+    force: f.force === true,
   };
 }

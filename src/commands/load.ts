@@ -6,11 +6,13 @@ import {BaseCommand} from '../cli/base-command.js';
 import {commandContext, withConfigDefaults} from '../cli/command-context.js';
 import {planFlags, planRequestFromFlags} from '../cli/plan-flags.js';
 import {formatSize, runSteps} from '../cli/progress.js';
+import {selectHost} from '../cli/host-selection.js';
 import {backendFlags} from '../cli/settings.js';
 import type {Backend, StagedRecord} from '../backend/types.js';
 import {ElfFile} from '../elf/elf-file.js';
 import {KexecError, hex} from '../errors.js';
 import {planFiles} from '../pipeline/plan-files.js';
+import {renderChecklist} from '../render/checklist-text.js';
 import {planToJSON, type PlanJSON} from '../plan/codec.js';
 import type {Plan} from '../plan/types.js';
 import {KEXEC_SEGMENT_MAX} from '../plan/types.js';
@@ -38,7 +40,7 @@ export default class Load extends BaseCommand {
     'Exit codes: 0 ok, 2 usage/config, 3 bad input file, 4 plan cannot be built, 5 backend refused, 6 busy.';
   static override strict = false;
   static override args = {
-    image: Args.string({description: 'kernel or ELF image', required: true}),
+    image: Args.string({description: 'kernel or ELF image (default: the kernel the loader would boot on this host)'}),
     modules: Args.string({description: 'FreeBSD kernel modules (paths or names)'}),
   };
   static override flags = {
@@ -56,7 +58,8 @@ export default class Load extends BaseCommand {
     const {argv, flags} = await this.parse(Load);
     const [image, ...modules] = argv as string[];
     const {backend, why, settings} = await commandContext(flags);
-    const base = withConfigDefaults(await planRequestFromFlags(image as string, modules, flags), settings);
+    const base = withConfigDefaults(await planRequestFromFlags(image, modules, flags), settings);
+    const host = await selectHost(flags.host, settings, backend.name);
     const ctx = await runSteps<LoadContext>(
       [
         {title: `Select backend`, task: async (c, t) => {
@@ -67,13 +70,14 @@ export default class Load extends BaseCommand {
           c.backend = backend;
           t.title = `Using the ${why}${probe.arch === undefined ? '' : ` on ${probe.arch}`}`;
         }},
-        {title: `Read ${image}`, task: async (c, t) => {
-          c.elf = await ElfFile.open(image as string);
-          t.title = `Read ${image} (${formatSize(c.elf.bytes.length)}, ELF${c.elf.header.class})`;
-        }},
+        ...(image === undefined || base.root !== undefined ? [] : [{title: `Read ${image}`, task: async (c: LoadContext, t: {title: string}) => {
+          const elf = await ElfFile.open(image);
+          c.elf = elf;
+          t.title = `Read ${image} (${formatSize(elf.bytes.length)}, ELF${elf.header.class})`;
+        }}]),
         {title: 'Resolve modules and plan segments', task: async (c, t) => {
           // Planned for the backend's machine: its memory map, page size and firmware tables, unless flags say otherwise.
-          c.plan = (await planFiles({...base, target: await backend.target(), elf: c.elf as ElfFile})).plan;
+          c.plan = (await planFiles({...base, target: await backend.target(), ...(c.elf === undefined ? {} : {elf: c.elf}), ...(host === undefined ? {} : {host})})).plan;
           const p = c.plan;
           const bytes = p.segments.reduce((n, s) => n + s.memsz, 0n);
           t.title = `Planned ${p.files.length} file(s) into ${p.segments.length}/${KEXEC_SEGMENT_MAX} segments, ${formatSize(bytes)}, entry ${hex(p.entry)}`;
@@ -93,6 +97,7 @@ export default class Load extends BaseCommand {
     if (!this.jsonEnabled()) {
       this.log(flags['dry-run'] ? `dry run: ${plan.files[0]} would be staged on the ${backend.name} backend` : `staged ${plan.files[0]} on the ${backend.name} backend`);
       this.log(`  entry ${hex(plan.entry)}, ${plan.segments.length} segments, digest ${plan.digest}`);
+      if (plan.handoff.kind === 'freebsd') for (const l of renderChecklist(plan.handoff)) this.log(l);
       for (const n of plan.notes) this.log(`  note: ${n}`);
       if (!flags['dry-run']) this.log('  next: kexec-ts exec');
     }

@@ -5,6 +5,7 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../cli/base-command.js';
 import {withConfigDefaults} from '../cli/plan-defaults.js';
 import {planFlags, planRequestFromFlags} from '../cli/plan-flags.js';
+import {selectHost} from '../cli/host-selection.js';
 import {configFlag, loadSettings} from '../cli/settings.js';
 import {exportPlan} from '../pipeline/export-plan.js';
 import {planToJSON, type PlanJSON} from '../plan/codec.js';
@@ -20,7 +21,7 @@ export default class PlanCommand extends BaseCommand {
     'Exit codes: 0 ok, 2 usage or memory map error, 3 bad input file, 4 the plan cannot be built.';
   static override strict = false;
   static override args = {
-    image: Args.string({description: 'kernel or ELF image to plan', required: true}),
+    image: Args.string({description: 'kernel or ELF image to plan (default: the kernel the loader would boot on the host)'}),
     modules: Args.string({description: 'FreeBSD kernel modules to load with the kernel (by path or name)'}),
   };
   static override flags = {
@@ -29,6 +30,8 @@ export default class PlanCommand extends BaseCommand {
     export: Flags.string({description: 'write DIR/plan.json and DIR/segment-NN.bin (exactly bufsz bytes each)', helpValue: 'DIR'}),
   };
   static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan --host /var/db/kexec-ts/hosts/web1 --json',
     '<%= config.bin %> plan /boot/kernel/kernel',
     '<%= config.bin %> plan --profile arm64-virt-2g --json firmware.elf',
     '<%= config.bin %> plan --memmap phys_segs.txt --export /tmp/plan kernel.elf',
@@ -37,9 +40,11 @@ export default class PlanCommand extends BaseCommand {
   async run(): Promise<PlanJSON> {
     const {argv, flags} = await this.parse(PlanCommand);
     const [image, ...modules] = argv as string[];
-    // The same config defaults as `load` (memmap, profile, page size, module path, loader.conf, env).
+    // The same config defaults as `load` (memmap, profile, page size, module path, loader.conf, env, host).
     const settings = await loadSettings(flags.config, {});
-    const {plan} = await planFiles(withConfigDefaults(await planRequestFromFlags(image as string, modules, flags), settings));
+    const host = await selectHost(flags.host, settings);
+    const req = withConfigDefaults(await planRequestFromFlags(image, modules, flags), settings);
+    const {plan} = await planFiles({...req, ...(host === undefined ? {} : {host})});
     if (flags.export !== undefined) exportPlan(plan, flags.export);
     if (!this.jsonEnabled()) {
       this.log(renderPlan(plan));

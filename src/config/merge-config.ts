@@ -70,6 +70,7 @@ export function mergeConfig(loaded: LoadedConfig, overrides: ConfigOverrides = {
     modulePath: s('modulePath'),
     env: s('env'),
     loaderConf: s('loaderConf'),
+    host: s('host'),
     'native.library': s('native.library'),
     'native.rebootHeader': s('native.rebootHeader'),
     'native.rbKexec': s('native.rbKexec'),

@@ -22,6 +22,7 @@ export interface ConfigInputTypes {
   modulePath: string | string[];
   env: Record<string, string | number | boolean>;
   loaderConf: string;
+  host: string;
   'native.library': string;
   'native.rebootHeader': string;
   'native.rbKexec': number | string;
@@ -40,6 +41,7 @@ export interface ConfigValueTypes {
   modulePath: string[];
   env: Record<string, string>;
   loaderConf: string;
+  host: string;
   'native.library': string;
   'native.rebootHeader': string;
   'native.rbKexec': bigint;
@@ -63,6 +65,7 @@ export interface KexecConfig {
   modulePath?: ConfigInputTypes['modulePath'];
   env?: ConfigInputTypes['env'];
   loaderConf?: string;
+  host?: string;
   native?: {library?: string; rebootHeader?: string; rbKexec?: ConfigInputTypes['native.rbKexec']};
   sim?: {profile?: string; privileged?: boolean; securelevel?: number};
 }
@@ -118,6 +121,9 @@ export const CONFIG_SPECS: {readonly [K in ConfigKeyPath]: KeySpec<K>} = {
     parse: kenvValue},
   loaderConf: {key: 'loaderConf', type: 'path', default: 'none', example: '/boot/loader.conf', defaultValue: undefined,
     description: 'loader.conf(5) file to read modules (*_load), module_path and kernel environment from.',
+    parse: pathValue},
+  host: {key: 'host', type: 'path', default: 'the running system on FreeBSD, none elsewhere', example: '/var/db/kexec-ts/hosts/web1', defaultValue: undefined,
+    description: 'A host snapshot directory (made with `kexec-ts host capture DIR`) to plan for instead of the running system: its kernel environment, sysctls, /boot and /etc/fstab.',
     parse: pathValue},
   'native.library': {key: 'native.library', type: 'path', default: 'libsys.so.7, then libc.so.7 (FreeBSD)', example: '/lib/libsys.so.7', defaultValue: undefined,
     description: 'Shared library that provides kexec_load(2) and reboot(2) to the native backend. It is loaded into a process running as root: keep it root-owned.',

@@ -7,7 +7,7 @@ import {promisify} from 'node:util';
 
 const run = promisify(execFile);
 
-const SYSCTL = '/sbin/sysctl';
+export const SYSCTL = '/sbin/sysctl';
 
 /** Reads a binary sysctl (`sysctl -b NAME`); undefined when it does not exist or is empty. */
 export type SysctlReader = (name: string) => Promise<Uint8Array | undefined>;

@@ -50,6 +50,21 @@ export interface HandoffDependency {
 export interface KenvEntry {
   readonly name: string;
   readonly value: string;
+  /** Where the value came from: "kenv", "FILE:LINE", "--env", "kernel /boot/kernel/kernel"... */
+  readonly source?: string;
+}
+
+/** One line of the hand-off checklist (src/image/freebsd/handoff-checklist.ts). */
+export interface ChecklistItem {
+  readonly id: string;
+  readonly title: string;
+  readonly status: 'present' | 'missing';
+  /** For a missing item: fatal stops the plan unless --force; warn and info are reported. */
+  readonly severity: 'fatal' | 'warn' | 'info';
+  readonly source?: string;
+  readonly value?: string;
+  /** What breaks when it is missing. */
+  readonly consequence?: string;
 }
 
 /** What a FreeBSD kernel is handed: stand/efi/loader/bootinfo.c bi_load, entered through our trampoline. */
@@ -82,6 +97,8 @@ export interface FreeBsdHandoff {
   readonly memoryMapRecord: string;
   readonly files: readonly HandoffFile[];
   readonly dependencies: readonly HandoffDependency[];
+  /** Every item the loader would pass on the host planned for; absent when no host was given. */
+  readonly checklist?: readonly ChecklistItem[];
 }
 
 export type Handoff = ElfHandoff | FreeBsdHandoff;

@@ -4,47 +4,28 @@
  * profile), pick the image type, build the Image (generic ELF or FreeBSD kernel with modules, environment and
  * trampoline), and plan it. Commands (plan, load) call this and only render what it returns.
  */
-import {dirname} from 'node:path';
 import type {TargetFacts} from '../backend/types.js';
 import {ElfFile} from '../elf/elf-file.js';
 import {ET, PT, emName} from '../elf/constants.js';
 import {KexecError} from '../errors.js';
+import {sysctlNumber, sysctlValue, type HostFacts} from '../host/host-facts.js';
 import {DEFAULT_PAGE_SIZE, archName} from '../image/arch.js';
 import {elfImage} from '../image/elf-image.js';
-import type {BootArgs} from '../image/freebsd/boot-env.js';
 import {isFreeBsdKernel} from '../image/freebsd/detect.js';
-import {parseDtb, parseEfiMap, parseSmap, smapFromXattr} from '../image/freebsd/firmware-blobs.js';
-import type {FirmwareTable} from '../image/freebsd/firmware-memory.js';
-import {freebsdImage} from '../image/freebsd/freebsd-image.js';
-import type {ModuleRequest} from '../image/freebsd/file-set.js';
-import {readLoaderConf} from '../image/freebsd/loader-conf.js';
-import {DEFAULT_MODULE_PATH, ModuleSearch, parseModulePath} from '../image/freebsd/module-search.js';
+import {chooseKernel} from '../image/freebsd/kernel-choice.js';
 import type {Image} from '../image/types.js';
-import {INPUT_LIMITS, readInput} from '../io/read-input.js';
 import type {MemoryMap} from '../memory/memory-map.js';
+import {parsePhysSegs} from '../memory/phys-segs.js';
 import {PROFILE_NAMES, defaultProfileForArch, getProfile} from '../memory/profiles.js';
 import type {PlacementStrategy} from '../plan/placement.js';
 import {plan as planImage} from '../plan/planner.js';
 import type {Plan} from '../plan/types.js';
+import {buildFreeBsd, kernelNameOf, loaderSetup, type FreeBsdRequest} from './freebsd-boot.js';
 import {readMemoryMapFile} from './memory-map-file.js';
 
-export interface FreeBsdRequest {
-  readonly modulePath?: string;
-  /** Explicit loader.conf files; undefined = /boot/loader.conf(.local) when running on FreeBSD. */
-  readonly loaderConf?: readonly string[];
-  readonly env?: ReadonlyMap<string, string>;
-  /** --howto, parsed. */
-  readonly howto?: BootArgs;
-  readonly kernelOptions?: string;
-  readonly symbols?: boolean;
-  readonly efiMap?: string;
-  readonly smap?: string;
-  readonly dtb?: string;
-  readonly fwHandle?: bigint;
-}
-
 export interface PlanRequest extends FreeBsdRequest {
-  readonly image: string;
+  /** The kernel or image; undefined: the kernel the loader would boot on the host (FreeBSD only). */
+  readonly image?: string;
   readonly modules: readonly string[];
   readonly imageType?: 'auto' | 'freebsd' | 'elf';
   readonly memmap?: string;
@@ -93,68 +74,6 @@ async function chooseMemoryMap(req: Pick<PlanRequest, 'memmap' | 'profile' | 'ta
   return {map: profile.memoryMap, pageSize: profile.pageSize, arch: profile.arch, what: `profile ${profile.name}`};
 }
 
-async function readTable(flag: string, path: string | undefined): Promise<Uint8Array | undefined> {
-  return path === undefined ? undefined : readInput(path, {what: flag, maxBytes: INPUT_LIMITS.table});
-}
-
-/** --efi-map / --smap files, else the target's running firmware, checked and cut to their declared size. */
-async function firmwareTables(req: PlanRequest, notes: string[]): Promise<{efiMap?: FirmwareTable; smap?: FirmwareTable; dtb?: Uint8Array}> {
-  const [efiBytes, smapBytes, dtbBytes] = await Promise.all([readTable('--efi-map', req.efiMap), readTable('--smap', req.smap), readTable('--dtb', req.dtb)]);
-  const out: {efiMap?: FirmwareTable; smap?: FirmwareTable; dtb?: Uint8Array} = {};
-  const trailing = (what: string, n: number): void => {
-    if (n > 0) notes.push(`${what}: ${n} bytes past the size its header declares were left out`);
-  };
-  if (efiBytes !== undefined && req.efiMap !== undefined) {
-    const b = parseEfiMap(efiBytes, req.efiMap);
-    trailing(`--efi-map ${req.efiMap}`, b.trailing);
-    out.efiMap = {bytes: b.bytes, source: `--efi-map ${req.efiMap}`};
-  }
-  if (smapBytes !== undefined && req.smap !== undefined) out.smap = {bytes: parseSmap(smapBytes, req.smap).bytes, source: `--smap ${req.smap}`};
-  if (dtbBytes !== undefined && req.dtb !== undefined) {
-    const b = parseDtb(dtbBytes, req.dtb);
-    trailing(`--dtb ${req.dtb}`, b.trailing);
-    out.dtb = b.bytes;
-  }
-  const running = req.target?.firmware;
-  if (out.efiMap === undefined && out.smap === undefined && running !== undefined) {
-    if (running.efiMap !== undefined) {
-      const b = parseEfiMap(running.efiMap, running.source);
-      trailing(running.source, b.trailing);
-      out.efiMap = {bytes: b.bytes, source: `the running system's ${running.source}`};
-    } else if (running.smapXattr !== undefined) {
-      out.smap = {bytes: smapFromXattr(running.smapXattr, running.source).bytes, source: `the running system's ${running.source}`};
-    }
-  }
-  return out;
-}
-
-async function buildFreeBsd(elf: ElfFile, req: PlanRequest, map: MemoryMap): Promise<Image> {
-  const onFreeBsd = process.platform === 'freebsd';
-  const confPaths = req.loaderConf ?? (onFreeBsd ? ['/boot/loader.conf', '/boot/loader.conf.local'] : []);
-  const conf = await readLoaderConf(confPaths, req.loaderConf === undefined);
-  const modulePath = [dirname(elf.file), ...parseModulePath(req.modulePath ?? conf.modulePath ?? DEFAULT_MODULE_PATH)];
-  const env = new Map(conf.env);
-  for (const [k, v] of req.howto?.env ?? []) env.set(k, v);
-  for (const [k, v] of req.env ?? []) env.set(k, v);
-  const modules: ModuleRequest[] = [
-    ...conf.modules.map((m) => {
-      const raw = m.type !== undefined && !/^elf (obj )?module$/.test(m.type) ? m.type : undefined;
-      return {arg: m.name, ...(m.flags === undefined ? {} : {args: m.flags}), ...(raw === undefined ? {} : {rawType: raw})};
-    }),
-    ...req.modules.map((arg) => ({arg})),
-  ];
-  const kernelOptions = req.kernelOptions ?? conf.kernelOptions;
-  const notes: string[] = [];
-  const tables = await firmwareTables(req, notes);
-  const image = await freebsdImage(elf, {
-    arch: archName(elf.header.machine, elf.is64), modules, search: new ModuleSearch(modulePath), env, howto: req.howto?.howto ?? 0,
-    ...(kernelOptions === undefined || kernelOptions === '' ? {} : {kernelArgs: kernelOptions}),
-    symbols: req.symbols !== false, memoryMap: map, ...tables,
-    ...(req.fwHandle === undefined ? {} : {fwHandle: req.fwHandle}),
-  });
-  return {...image, notes: [...(image.notes ?? []), ...notes, ...conf.ignored]};
-}
-
 /** A program with an interpreter (a dynamically linked userland binary) is not a bootable image. */
 function refuseProgram(elf: ElfFile): void {
   const interp = elf.programHeaders.some((p) => p.type === PT.INTERP) ? elf.interpreter() : null;
@@ -165,12 +84,36 @@ function refuseProgram(elf: ElfFile): void {
   }
 }
 
+/** A host's own machine, from its facts: architecture, hw.pagesize and vm.phys_segs (undefined without them). */
+export function hostTarget(host: HostFacts): TargetFacts | undefined {
+  const segs = host.sysctl.get('vm.phys_segs');
+  const arch = host.machine ?? sysctlValue(host, 'hw.machine');
+  if (segs === undefined || arch === undefined) return undefined;
+  return {arch, pageSize: sysctlNumber(host, 'hw.pagesize') ?? DEFAULT_PAGE_SIZE, memoryMap: parsePhysSegs(segs.value.replace(/^\n/, ''), segs.source), source: host.source};
+}
+
+/** The image to plan: the one named, or the kernel the loader would boot on the host or root given. */
+async function openImage(req: PlanRequest, setup: Awaited<ReturnType<typeof loaderSetup>>): Promise<{elf: ElfFile; name: string}> {
+  if (req.elf !== undefined) return {elf: req.elf, name: kernelNameOf(req.elf.file, req.root)};
+  if (req.image !== undefined) {
+    const host = req.root === undefined ? req.image : setup.fs?.hostPath(kernelNameOf(req.image, req.root)) ?? req.image;
+    return {elf: await ElfFile.open(host), name: kernelNameOf(req.image, req.root)};
+  }
+  if (setup.fs === undefined) {
+    throw new KexecError('usage', 'no IMAGE given: name the kernel to plan, or give --host DIR or --root DIR so kexec-ts can pick the kernel the loader would boot', {reason: 'usage'});
+  }
+  const choice = await chooseKernel(setup.fs, setup.get);
+  return {elf: await ElfFile.open(choice.found.hostPath), name: choice.found.path};
+}
+
 export async function planFiles(req: PlanRequest): Promise<PlanResult> {
-  const elf = req.elf ?? (await ElfFile.open(req.image));
+  const setup = await loaderSetup(req);
+  const {elf, name} = await openImage(req, setup);
   const arch = archName(elf.header.machine, elf.is64);
-  const chosen = await chooseMemoryMap(req, arch);
+  const target = req.target ?? (req.host === undefined ? undefined : hostTarget(req.host));
+  const chosen = await chooseMemoryMap({...req, ...(target === undefined ? {} : {target})}, arch);
   if (chosen.arch !== undefined && chosen.arch !== 'any' && chosen.arch !== arch) {
-    throw new KexecError('plan', `${req.image}: an ${arch} image (${emName(elf.header.machine)}) cannot boot on ${chosen.what}, which is ${chosen.arch}`, {
+    throw new KexecError('plan', `${elf.file}: an ${arch} image (${emName(elf.header.machine)}) cannot boot on ${chosen.what}, which is ${chosen.arch}`, {
       reason: 'arch-mismatch', hint: `give an ${chosen.arch} kernel, or plan for another machine with --profile`,
     });
   }
@@ -178,17 +121,17 @@ export async function planFiles(req: PlanRequest): Promise<PlanResult> {
   const type = req.imageType ?? 'auto';
   const freebsd = type === 'freebsd' || (type === 'auto' && isFreeBsdKernel(elf));
   if (type === 'freebsd' && elf.header.type !== ET.EXEC) {
-    throw new KexecError('badInput', `${req.image}: --image-type freebsd needs an ET_EXEC kernel`, {reason: 'not-a-kernel'});
+    throw new KexecError('badInput', `${elf.file}: --image-type freebsd needs an ET_EXEC kernel`, {reason: 'not-a-kernel'});
   }
   let image: Image;
   if (freebsd) {
     if (req.useVaddr === true || req.entry !== undefined) {
       throw new KexecError('usage', '--use-vaddr and --entry apply to generic ELF images; a FreeBSD kernel is entered through its trampoline', {reason: 'usage'});
     }
-    image = await buildFreeBsd(elf, req, chosen.map);
+    image = await buildFreeBsd(elf, name, req.modules, setup, req, chosen.map, target);
   } else {
     if (req.modules.length > 0) {
-      throw new KexecError('usage', `${req.image}: modules can only be loaded with a FreeBSD kernel; this is a generic ELF image`, {reason: 'modules-need-freebsd'});
+      throw new KexecError('usage', `${elf.file}: modules can only be loaded with a FreeBSD kernel; this is a generic ELF image`, {reason: 'modules-need-freebsd'});
     }
     refuseProgram(elf);
     image = elfImage(elf, {pageSize, useVaddr: req.useVaddr === true, entryOverride: req.entry !== undefined});

@@ -5,7 +5,7 @@
  * it returns, so nothing past this file ever sees a hex string or an unchecked value.
  */
 import {KexecError, hex, type ExitCodeName} from '../errors.js';
-import type {FreeBsdHandoff, Handoff, HandoffFile, KenvEntry} from '../image/types.js';
+import type {ChecklistItem, FreeBsdHandoff, Handoff, HandoffFile, KenvEntry} from '../image/types.js';
 import {makeMemoryMap, memoryMapToJSON, type MemoryMapJSON, type MemoryRange} from '../memory/memory-map.js';
 import {Range, U64_LIMIT} from '../memory/range.js';
 import {KEXEC_SEGMENT_MAX, type Plan, type PlanDescription, type SegmentDescription} from './types.js';
@@ -17,8 +17,9 @@ export interface HandoffFileJSON {
 export type HandoffJSON = {kind: 'elf'} | {
   kind: 'freebsd'; arch: 'amd64' | 'arm64'; entry: string; kernelEntry: string; kernelEntryVirtual: string; loadBase: string;
   kernphys?: string; modulep: string; kernend: string; metadata: string; metadataSize: string; envp: string; physOffset: string;
-  howto: string; env: Record<string, string>; memoryMapRecord: string; files: HandoffFileJSON[];
+  howto: string; env: Record<string, string>; envSources: Record<string, string>; memoryMapRecord: string; files: HandoffFileJSON[];
   dependencies: {file: string; module: string; neededBy: string; how: string}[];
+  checklist?: ChecklistItem[];
 };
 
 export interface SegmentJSON {
@@ -50,6 +51,15 @@ function fileToJSON(f: HandoffFile): HandoffFileJSON {
   };
 }
 
+/** Fixed key order, so a decoded and re-encoded checklist digests the same. */
+function checklistItemToJSON(c: ChecklistItem): ChecklistItem {
+  return {
+    id: c.id, title: c.title, status: c.status, severity: c.severity,
+    ...(c.source === undefined ? {} : {source: c.source}), ...(c.value === undefined ? {} : {value: c.value}),
+    ...(c.consequence === undefined ? {} : {consequence: c.consequence}),
+  };
+}
+
 export function handoffToJSON(h: Handoff): HandoffJSON {
   if (h.kind === 'elf') return {kind: 'elf'};
   return {
@@ -58,9 +68,11 @@ export function handoffToJSON(h: Handoff): HandoffJSON {
     modulep: hex(h.modulep), kernend: hex(h.kernend), metadata: hex(h.metadata), metadataSize: hex(h.metadataSize),
     envp: hex(h.envp), physOffset: hex(h.physOffset), howto: hex(h.howto),
     env: Object.fromEntries(h.env.map((e) => [e.name, e.value])),
+    envSources: Object.fromEntries(h.env.filter((e) => e.source !== undefined).map((e) => [e.name, e.source as string])),
     memoryMapRecord: h.memoryMapRecord,
     files: h.files.map(fileToJSON),
     dependencies: h.dependencies.map((d) => ({file: d.file, module: d.module, neededBy: d.neededBy, how: d.how})),
+    ...(h.checklist === undefined ? {} : {checklist: h.checklist.map(checklistItemToJSON)}),
   };
 }
 
@@ -200,9 +212,13 @@ function memoryMapFromJSON(f: Fields, raw: unknown): PlanDescription['memoryMap'
   }
 }
 
-function envFromJSON(f: Fields, raw: unknown): KenvEntry[] {
+function envFromJSON(f: Fields, raw: unknown, rawSources: unknown): KenvEntry[] {
   const o = f.object(raw, 'handoff.env');
-  return Object.keys(o).map((name) => ({name, value: f.string(o, name, 'handoff.env.')}));
+  const sources = rawSources === undefined ? {} : f.object(rawSources, 'handoff.envSources');
+  return Object.keys(o).map((name) => {
+    const source = sources[name] === undefined ? undefined : f.string(sources, name, 'handoff.envSources.');
+    return {name, value: f.string(o, name, 'handoff.env.'), ...(source === undefined ? {} : {source})};
+  });
 }
 
 function freebsdHandoffFromJSON(f: Fields, h: Obj): FreeBsdHandoff {
@@ -222,13 +238,23 @@ function freebsdHandoffFromJSON(f: Fields, h: Obj): FreeBsdHandoff {
     const o = f.object(raw, `${p}dependencies[${i}]`);
     return {file: f.string(o, 'file', q), module: f.string(o, 'module', q), neededBy: f.string(o, 'neededBy', q), how: f.string(o, 'how', q)};
   });
+  const checklist = h.checklist === undefined ? undefined : f.list(h, 'checklist', p).map((raw, i): ChecklistItem => {
+    const q = `${p}checklist[${i}].`;
+    const o = f.object(raw, `${p}checklist[${i}]`);
+    const opt = (k: 'source' | 'value' | 'consequence'): Partial<ChecklistItem> => (o[k] === undefined ? {} : {[k]: f.string(o, k, q)});
+    return {
+      id: f.string(o, 'id', q), title: f.string(o, 'title', q), status: f.oneOf(o, 'status', q, ['present', 'missing'] as const),
+      severity: f.oneOf(o, 'severity', q, ['fatal', 'warn', 'info'] as const), ...opt('source'), ...opt('value'), ...opt('consequence'),
+    };
+  });
   return {
+    ...(checklist === undefined ? {} : {checklist}),
     kind: 'freebsd', arch: f.oneOf(h, 'arch', p, ['amd64', 'arm64'] as const),
     entry: f.big(h, 'entry', p), kernelEntry: f.big(h, 'kernelEntry', p), kernelEntryVirtual: f.big(h, 'kernelEntryVirtual', p),
     loadBase: f.big(h, 'loadBase', p), ...(h.kernphys === undefined ? {} : {kernphys: f.big(h, 'kernphys', p)}),
     modulep: f.big(h, 'modulep', p), kernend: f.big(h, 'kernend', p), metadata: f.big(h, 'metadata', p),
     metadataSize: f.big(h, 'metadataSize', p), envp: f.big(h, 'envp', p), physOffset: f.big(h, 'physOffset', p),
-    howto: Number(howto), env: envFromJSON(f, h.env), memoryMapRecord: f.string(h, 'memoryMapRecord', p), files, dependencies,
+    howto: Number(howto), env: envFromJSON(f, h.env, h.envSources), memoryMapRecord: f.string(h, 'memoryMapRecord', p), files, dependencies,
   };
 }
 

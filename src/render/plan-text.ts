@@ -4,6 +4,7 @@
  */
 import {hex} from '../errors.js';
 import {KEXEC_SEGMENT_MAX, type Plan} from '../plan/types.js';
+import {renderChecklist, renderEnvironment} from './checklist-text.js';
 import {renderMemoryPicture} from './memory-picture.js';
 import {renderTable} from './table.js';
 
@@ -26,6 +27,7 @@ export function renderPlan(plan: Plan): string {
       '    ',
     ),
   );
+  if (h.kind === 'freebsd') out.push(...renderChecklist(h), ...renderEnvironment(h));
   for (const m of plan.merges) out.push(`  merged: ${m}`);
   for (const n of plan.notes) out.push(`  note: ${n}`);
   out.push('  memory map:');

@@ -19,6 +19,7 @@ import {planFieldDigests} from '../../src/plan/digest.js';
 import {plan} from '../../src/plan/planner.js';
 import type {Plan} from '../../src/plan/types.js';
 import {NativeBackend, hostArch, type NativeBackendOptions} from '../../src/backend/native/native-backend.js';
+import {nextbootOf, stagedRecord} from '../../src/backend/staging/staged-record.js';
 import {buildMock, haveGcc, readMockLog, type MockLog} from './mock-lib.js';
 
 const ERRNO = constants.errno;
@@ -208,6 +209,22 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     log = freshLog();
     await rejects(backend().exec({force: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\) returned 0/);
     assert.deepEqual(readMockLog(log), {loads: [], reboots: [0x1000000]});
+  });
+
+  it('a plan that used nextboot.conf: exec disables it (config.lua checkNextboot) just before reboot(RB_KEXEC)', async () => {
+    const nextboot = join(dir, 'nextboot.conf');
+    writeFileSync(nextboot, 'nextboot_enable="YES"\nkernel="kernel.old"\n');
+    const withNextboot = {...thePlan, handoff: {kind: 'freebsd', checklist: [{id: 'nextboot', title: 'nextboot.conf', status: 'present', severity: 'info', source: nextboot}]}} as unknown as Plan;
+    assert.equal(nextbootOf(withNextboot), nextboot, 'the record keeps the file the plan used');
+    assert.equal(stagedRecord('native', thePlan).nextboot, undefined);
+    freshLog();
+    await backend().load(thePlan);
+    const recordFile = join(dir, 'records', 'staged.json');
+    writeFileSync(recordFile, JSON.stringify({...JSON.parse(readFileSync(recordFile, 'utf8')), nextboot}));
+    const log = freshLog();
+    await rejects(backend().exec({}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
+    assert.deepEqual(readMockLog(log).reboots, [0x1000000]);
+    assert.equal(readFileSync(nextboot, 'latin1'), 'nextboot_enable="NO" \nkernel="kernel.old"\n');
   });
 
   it('RB_KEXEC is resolved at load (header value, or an explicit rbKexec) and exec passes exactly the recorded value', async () => {

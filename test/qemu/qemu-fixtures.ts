@@ -97,7 +97,7 @@ export async function fixtureFreeBsdPlan(dir: string, arch: QemuArch): Promise<P
   }
   const {plan} = await planFiles({
     image: kernel, modules, modulePath: dir, loaderConf: [], howto: {howto: 0x800, env: [], ignored: []},
-    env: new Map([['hw.qemu_test', 'yes'], ['test.spaces', 'a b=c']]),
+    env: [{name: 'hw.qemu_test', value: 'yes', source: 'test'}, {name: 'test.spaces', value: 'a b=c', source: 'test'}],
     target: {arch, pageSize: 0x1000n, memoryMap: QEMU_MACHINES[arch].profile.memoryMap, source: 'the emulated machine'},
   });
   return plan;

@@ -33,7 +33,7 @@ async function loadProbe(t: {after: (fn: () => void) => void}, arch: QemuArch): 
   const backend = createQemuBackend({stateDir: join(tempDir(t), 'state'), arch});
   const dir = join(BUILD, arch);
   const {plan} = await planFiles({
-    image: join(dir, 'kernel'), modules: ['probe_hello'], modulePath: dir, loaderConf: [], env: ENV, howto: {howto: HOWTO, env: [], ignored: []},
+    image: join(dir, 'kernel'), modules: ['probe_hello'], modulePath: dir, loaderConf: [], env: [...ENV].map(([name, value]) => ({name, value, source: 'test'})), howto: {howto: HOWTO, env: [], ignored: []},
     target: await backend.target(),
   });
   await backend.load(plan);

@@ -57,5 +57,5 @@ test('through the CLI: --howto -sS115200 and --kernel-options "-P -sS38400" reac
   assert.equal(Object.keys(b.env).some((k) => /probe/i.test(k)), false, 'RB_PROBE has no boot_* variable');
   const long = await cli(['plan', '--profile', 'amd64-4g', '--module-path', K, '--kernel-options', Array.from({length: 19}, (_, i) => `v${i}=1`).join(' '), join(K, 'kernel')]);
   assert.equal(long.code, 2);
-  assert.match(long.stderr, /^kexec-ts: kernel_options: 19 words/);
+  assert.match(long.stderr, /^kexec-ts: --kernel-options: 19 words/);
 });

@@ -103,7 +103,7 @@ test('errors in the system-wide file name it and the line', async () => {
   const sys = await tree({'kexec-ts.yaml': 'backend: sim\nstatedir: /var/db/kexec-ts\n'});
   const err = await loadConfig({cwd: await tree({}), env: {KEXEC_TS_SYSCONFDIR: sys}}).catch((e: unknown) => e);
   assert.ok(err instanceof KexecError);
-  assert.equal(err.message, `${join(sys, 'kexec-ts.yaml')}:2: unknown key "statedir" (known: backend, stateDir, memmap, profile, pageSize, modulePath, env, loaderConf, native, sim); did you mean "stateDir"?`);
+  assert.equal(err.message, `${join(sys, 'kexec-ts.yaml')}:2: unknown key "statedir" (known: backend, stateDir, memmap, profile, pageSize, modulePath, env, loaderConf, host, native, sim); did you mean "stateDir"?`);
 });
 
 test('a world-writable config file is refused, found or named', async () => {

@@ -84,7 +84,7 @@ test('a config that is not a mapping is a type error at its first line', async (
 
 test('several problems: the first is reported, with the count of the others', () => {
   assert.throws(() => parseConfigText('/x/.kexec-tsrc.yaml', 'bad1: 1\nbackend: 3\nbad2: 2\n'), (e: unknown) =>
-    e instanceof KexecError && e.message === '/x/.kexec-tsrc.yaml:1: unknown key "bad1" (known: backend, stateDir, memmap, profile, pageSize, modulePath, env, loaderConf, native, sim) (and 2 more problems)');
+    e instanceof KexecError && e.message === '/x/.kexec-tsrc.yaml:1: unknown key "bad1" (known: backend, stateDir, memmap, profile, pageSize, modulePath, env, loaderConf, host, native, sim) (and 2 more problems)');
 });
 
 test('JSON config: values, hex and sizes as strings', async () => {

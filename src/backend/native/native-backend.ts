@@ -11,6 +11,7 @@
  * `load`, not at reboot. koffi is imported lazily (src/backend/native/ffi.ts) by probe/load/unload/exec only.
  * Tests bind a mock library.
  */
+import {disarmNextboot} from '../../host/nextboot.js';
 import {KexecError, hex} from '../../errors.js';
 import {SYSTEM_SYSCTL, type SysctlSource} from '../../host/sysctl.js';
 import {runningFirmware} from '../../host/running-firmware.js';
@@ -157,6 +158,7 @@ export class NativeBackend implements Backend {
       ? Number(BigInt.asIntN(32, BigInt(record.rbKexec)))
       : await resolveRbKexec(this.options.rbKexec, this.options.rebootHeader ?? DEFAULT_REBOOT_HEADER);
     const b = await this.binding();
+    if (record?.nextboot !== undefined) await disarmBeforeReboot(record.nextboot);
     const call = `reboot(howto=${hex(howto >>> 0)})`;
     const r = b.reboot(howto);
     if (r.rc === -1) throw syscallError(call, r.errno, 'reboot', {library: b.library});
@@ -164,5 +166,18 @@ export class NativeBackend implements Backend {
       reason: 'reboot-returned',
       details: {syscall: call, library: b.library, rc: r.rc},
     });
+  }
+}
+
+/**
+ * The plan used nextboot.conf: disable it as the loader would have (src/host/nextboot.ts). This runs at the last
+ * moment, when the machine is committed to rebooting; a failure is reported and does not stop the reboot (the
+ * consequence, the one-shot configuration being used once more on the next firmware boot, is named).
+ */
+async function disarmBeforeReboot(path: string): Promise<void> {
+  try {
+    await disarmNextboot(path);
+  } catch (e) {
+    process.stderr.write(`kexec-ts: warning: ${e instanceof Error ? e.message : String(e)}; the next firmware reboot will use it again\n`);
   }
 }

@@ -22,8 +22,14 @@ export function stagedRecord(backend: BackendName, plan: Plan<SegmentDescription
     segments: plan.segments.length,
     memsz: hex(plan.segments.reduce((n, s) => n + s.memsz, 0n)),
     stagedAt: new Date().toISOString(),
+    ...(nextbootOf(plan) === undefined ? {} : {nextboot: nextbootOf(plan)}),
     ...extra,
   };
+}
+
+/** The nextboot.conf a FreeBSD plan used, from its hand-off checklist. */
+export function nextbootOf(plan: Plan<SegmentDescription>): string | undefined {
+  return plan.handoff.kind === 'freebsd' ? plan.handoff.checklist?.find((c) => c.id === 'nextboot')?.source : undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -47,9 +53,12 @@ export function parseStagedRecord(raw: unknown, backend: BackendName, corrupt: (
   if (digestOfFields(fields) !== o.digest) throw corrupt('digest does not match its field digests');
   const rb = o.rbKexec;
   if (rb !== undefined && (typeof rb !== 'string' || !/^0x[0-9a-f]{1,8}$/.test(rb))) throw corrupt('rbKexec is not a 0x… howto bit');
+  const nb = o.nextboot;
+  if (nb !== undefined && (typeof nb !== 'string' || !nb.startsWith('/'))) throw corrupt('nextboot is not an absolute path');
   return {
     backend, digest: o.digest as string, fields, kind: o.kind as string, arch: o.arch as string, entry: o.entry as string,
     files: o.files as string[], segments: o.segments, memsz: o.memsz as string, stagedAt: o.stagedAt as string,
     ...(rb === undefined ? {} : {rbKexec: rb as string}),
+    ...(nb === undefined ? {} : {nextboot: nb as string}),
   };
 }

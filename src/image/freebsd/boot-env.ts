@@ -110,7 +110,7 @@ export function howtoToEnv(howto: number): [string, string][] {
 }
 
 /** The kernel's checks on one environment string that kexec-ts can make for it (stand/common/modinfo.c, kern_environment.c). */
-function checkEnvVariable(name: string, value: string, where: string): void {
+export function checkEnvVariable(name: string, value: string, where: string): void {
   if (name === '' || name.includes('=') || name.includes('\0')) {
     throw new KexecError('usage', `${where}: environment variable name ${JSON.stringify(name)} must be non-empty, without "=" or NUL`, {reason: 'bad-env'});
   }

@@ -1,10 +1,18 @@
 /**
  * The set of files handed to the kernel, built as stand/common/module.c builds `preloaded_files`: the kernel
- * first, then each requested module in order, each at the next page after the previous file's end
- * (loadaddr = f_addr + f_size, rounded by the ELF loaders), each followed by its missing dependencies
- * (file_load_dependencies: the module's MDT_DEPEND records in reverse, each satisfied by a loaded module with
- * the right version or loaded through linker.hints and checked again). Stricter than the loader: a dependency
- * satisfied only by a file still waiting for its own dependencies is a cycle, and is refused with its chain.
+ * first, then each requested file in order, each at the next page after the previous file's end
+ * (loadaddr = f_addr + f_size, rounded by the ELF loaders), each followed by its missing dependencies.
+ *   - `load NAME` (no '/') is mod_load(): when a file already loaded provides module NAME (the kernel included), it
+ *     is not loaded again ("module 'NAME' already loaded"); else the module path is searched (mod_searchmodule:
+ *     linker.hints MDT_VERSION records, then NAME.ko, NAME, NAME.debug per directory);
+ *   - `load PATH` is mod_loadkld(): the same path twice is loaded once ("KLD 'PATH' already loaded");
+ *   - `load -t TYPE NAME` is file_loadraw(): the bytes as they are (md_image, boot_entropy_cache, hostuuid...);
+ *   - file_load_dependencies(): each MDT_DEPEND of a new file, in the loader's (reverse) order, is satisfied by the
+ *     first loaded file (file_findmodule) with an acceptable version, or loaded with mod_load and checked again.
+ * Requests from loader.conf are optional, as there: one that fails is dropped with everything it pulled in
+ * (file_load_dependencies discards them) and the rest goes on; requests from the command line must succeed.
+ * Stricter than the loader: a dependency satisfied only by a file still waiting for its own dependencies is a
+ * cycle, refused with its chain. Files are named (MODINFO_NAME) by their path inside the root file system.
  */
 import {basename} from 'node:path';
 import {ET, emName, etName} from '../../elf/constants.js';
@@ -13,17 +21,19 @@ import type {ModuleDepend} from '../../elf/freebsd.js';
 import {KexecError} from '../../errors.js';
 import {INPUT_LIMITS, readInput} from '../../io/read-input.js';
 import {layoutElfFile} from './elf-layout.js';
-import type {PreloadedFile} from './preloaded-file.js';
-import {pickVersion, type ModuleSearch} from './module-search.js';
+import {pickVersion, type ModuleSearch, type SearchResult} from './module-search.js';
 import {layoutObjModule} from './obj-module-layout.js';
+import type {PreloadedFile} from './preloaded-file.js';
 
 export interface ModuleRequest {
   /** A path, or a name searched in the module path. */
   readonly arg: string;
   /** MODINFO_ARGS (loader.conf X_flags). */
   readonly args?: string;
-  /** A raw file type (`load -t TYPE`, loader.conf X_type other than an ELF module type). */
+  /** A raw file type (`load -t TYPE`: loader.conf X_type). */
   readonly rawType?: string;
+  /** Where an optional request comes from (a loader.conf line): it may fail without stopping the plan. */
+  readonly optional?: string;
 }
 
 export interface AddedDependency {
@@ -37,6 +47,8 @@ export interface FileSet {
   readonly files: PreloadedFile[];
   readonly elfs: ElfFile[];
   readonly added: AddedDependency[];
+  /** "module 'x' already loaded", optional requests that failed, ... */
+  readonly notes: string[];
 }
 
 const describeWant = (d: ModuleDepend): string => `${d.name} [${d.min}, ${d.max}] (preferred ${d.preferred})`;
@@ -49,23 +61,28 @@ export async function buildFileSet(kernel: PreloadedFile, kernelElf: ElfFile, ar
   const files: PreloadedFile[] = [kernel];
   const elfs: ElfFile[] = [kernelElf];
   const added: AddedDependency[] = [];
+  const notes: string[] = [];
+  /** Dependencies satisfied by a file already loaded: module -> provider and who needed it. */
+  const satisfied = new Map<string, {provider: string; neededBy: string[]}>();
   const pending: string[] = []; // files whose dependencies are being loaded (for cycle detection)
   let loadaddr = kernel.addr + kernel.size;
 
-  const loadedModule = (want: ModuleDepend): PreloadedFile | undefined => {
-    const candidates = files.flatMap((f) => f.provides.filter((p) => p.name === want.name).map((p) => ({...p, file: f})));
-    return pickVersion(candidates, want)?.file;
-  };
+  /** file_findmodule(NULL, name, verinfo): the first loaded file with an acceptable version of the module. */
+  const loadedModule = (name: string, want?: ModuleDepend): PreloadedFile | undefined =>
+    files.find((f) => pickVersion(f.provides.filter((p) => p.name === name), want) !== undefined);
 
-  const loadOne = async (path: string, req: Omit<ModuleRequest, 'arg'>, chain: string[]): Promise<PreloadedFile> => {
+  const loadOne = async (found: SearchResult, req: Omit<ModuleRequest, 'arg'>, chain: string[]): Promise<PreloadedFile> => {
+    const path = found.path;
+    // mod_loadkld(): a file already loaded (the kernel itself, found by name for a "kernel" dependency of another
+    // version) is not loaded twice; the version check after the caller's search then names what it provides.
     const existing = files.find((f) => f.name === path);
     if (existing !== undefined) return existing;
     let file: PreloadedFile;
     if (req.rawType !== undefined) {
-      const bytes = await readInput(path, {what: '', maxBytes: INPUT_LIMITS.image});
+      const bytes = await readInput(found.hostPath, {what: '', maxBytes: INPUT_LIMITS.image});
       file = {name: path, type: req.rawType, addr: loadaddr, size: BigInt(bytes.length), pieces: [{label: basename(path), at: loadaddr, data: bytes, memsz: BigInt(bytes.length)}], metadata: [], provides: [], depends: []};
     } else {
-      const elf = await ElfFile.open(path);
+      const elf = await ElfFile.open(found.hostPath);
       checkModule(elf, kernelElf, arch, chain);
       file = elf.header.type === ET.REL
         ? layoutObjModule(elf, path, loadaddr, req.args)
@@ -83,45 +100,89 @@ export async function buildFileSet(kernel: PreloadedFile, kernelElf: ElfFile, ar
         if (pickVersion(own, dep) !== undefined) continue;
         throw planError('dependency-version', `${here.join(' -> ')}: depends on its own module ${describeWant(dep)} but provides ${own.map((p) => `v${p.version}`).join(', ')}`);
       }
-      const have = loadedModule(dep);
+      const have = loadedModule(dep.name, dep);
       if (have !== undefined) {
         if (pending.includes(have.name) && have.name !== path) {
           const start = pending.indexOf(have.name);
           const cycle = [...pending.slice(start).map((p) => basename(p)), basename(have.name)].join(' -> ');
           throw planError('dependency-cycle', `module dependency cycle: ${cycle} (${basename(path)} needs ${describeWant(dep)})`);
         }
+        const s = satisfied.get(dep.name) ?? {provider: have.name, neededBy: []};
+        s.neededBy.push(basename(path));
+        satisfied.set(dep.name, s);
         continue;
       }
-      const found = await search.findModule(dep.name, dep);
-      if (found === undefined) {
+      const dfound = await search.findModule(dep.name, dep);
+      if (dfound === undefined) {
         throw planError('dependency-missing', `${here.join(' -> ')}: needs module ${describeWant(dep)}, which no loaded file provides and the module path (${search.directories.join(';')}) does not have`,
           'add the directory that holds it with --module-path, or load the module that provides it');
       }
-      if (pending.includes(found.path)) {
-        const cycle = [...pending.slice(pending.indexOf(found.path)).map((p) => basename(p)), basename(found.path)].join(' -> ');
+      if (pending.includes(dfound.path)) {
+        const cycle = [...pending.slice(pending.indexOf(dfound.path)).map((p) => basename(p)), basename(dfound.path)].join(' -> ');
         throw planError('dependency-cycle', `module dependency cycle: ${cycle}`);
       }
-      const dfile = await loadOne(found.path, {}, here);
-      added.push({file: found.path, module: dep.name, neededBy: path, how: found.how});
-      if (loadedModule(dep) === undefined) {
+      const dfile = await loadOne(dfound, {}, here);
+      added.push({file: dfound.path, module: dep.name, neededBy: path, how: dfound.how});
+      if (loadedModule(dep.name, dep) === undefined) {
         const offered = dfile.provides.filter((p) => p.name === dep.name).map((p) => `v${p.version}`).join(', ') || 'no version of it';
-        throw planError('dependency-version', `${[...here, basename(found.path)].join(' -> ')}: module ${describeWant(dep)} exists but with wrong version (${basename(found.path)} provides ${offered})`);
+        throw planError('dependency-version', `${[...here, basename(dfound.path)].join(' -> ')}: module ${describeWant(dep)} exists but with wrong version (${basename(dfound.path)} provides ${offered})`);
       }
     }
     pending.pop();
     return file;
   };
 
-  for (const r of requests) {
-    const found = await search.findFile(r.arg);
+  /** One `load` command; returns false when it did nothing because the file or module is already there. */
+  const request = async (r: ModuleRequest): Promise<void> => {
+    if (r.rawType !== undefined) {
+      if (files.some((f) => f.name === r.arg && f.type === r.rawType)) {
+        notes.push(`file '${r.arg}' already loaded`);
+        return;
+      }
+    } else if (!r.arg.includes('/')) {
+      const provider = loadedModule(r.arg);
+      if (provider !== undefined) {
+        notes.push(`module '${r.arg}' already loaded (in ${basename(provider.name)}), not loaded again`);
+        return;
+      }
+    }
+    const found = r.rawType !== undefined ? await search.findRaw(r.arg) : r.arg.includes('/') ? await search.findFile(r.arg) : await search.findModule(r.arg);
     if (found === undefined) {
-      throw new KexecError('badInput', `${r.arg}: module not found (searched ${r.arg.includes('/') ? 'the path as given' : search.directories.join(';')})`, {
+      throw new KexecError('badInput', `${r.arg}: ${r.rawType === undefined ? 'module' : `${r.rawType} file`} not found (searched ${r.arg.includes('/') ? 'the path as given' : search.directories.join(';')})`, {
         reason: 'module-not-found', hint: 'give a path, or set the directories with --module-path',
       });
     }
-    await loadOne(found.path, r, []);
+    if (files.some((f) => f.name === found.path)) {
+      notes.push(`KLD '${found.path}' already loaded`);
+      return;
+    }
+    await loadOne(found, r, []);
+  };
+
+  for (const r of requests) {
+    if (r.optional === undefined) {
+      await request(r);
+      continue;
+    }
+    // The loader discards a failed load and everything it pulled in, and goes on (config.lua loadModule).
+    const mark = {files: files.length, elfs: elfs.length, added: added.length, loadaddr};
+    try {
+      await request(r);
+    } catch (e) {
+      if (!(e instanceof KexecError) || e.code === 1) throw e;
+      files.length = mark.files;
+      elfs.length = mark.elfs;
+      added.length = mark.added;
+      loadaddr = mark.loadaddr;
+      pending.length = 0;
+      notes.push(`${r.optional}: loading ${r.arg} failed, so the loader would boot without it: ${e.message}`);
+    }
   }
-  return {files, elfs, added};
+  for (const [module, s] of satisfied) {
+    const who = s.neededBy.length > 3 ? `${s.neededBy.slice(0, 3).join(', ')} and ${s.neededBy.length - 3} more` : s.neededBy.join(', ');
+    notes.push(`module '${module}' already loaded (in ${basename(s.provider)}), needed by ${who}`);
+  }
+  return {files, elfs, added, notes};
 }
 
 function checkModule(elf: ElfFile, kernel: ElfFile, arch: 'amd64' | 'arm64', chain: string[]): void {
@@ -131,6 +192,6 @@ function checkModule(elf: ElfFile, kernel: ElfFile, arch: 'amd64' | 'arm64', cha
   }
   const want = arch === 'amd64' ? ET.REL : ET.DYN;
   if (elf.header.type !== want) {
-    throw new KexecError('badInput', `${elf.file}: ${arch} kernel modules are ${want === ET.REL ? 'ET_REL objects' : 'ET_DYN shared objects'}; this file is ${etName(elf.header.type)}${where}`, {reason: 'module-type'});
+    throw new KexecError('badInput', `${elf.file}: ${arch} kernel modules are ${etName(want)} objects; this file is ${etName(elf.header.type)}${where}`, {reason: 'module-type'});
   }
 }

@@ -13,9 +13,9 @@ import type {ElfFile} from '../../elf/elf-file.js';
 import {KexecError, hex} from '../../errors.js';
 import type {MemoryMap} from '../../memory/memory-map.js';
 import {U64_MAX, alignUp, maxBigint} from '../../memory/range.js';
-import type {FreeBsdHandoff, Image, Piece} from '../types.js';
+import type {ChecklistItem, FreeBsdHandoff, Image, KenvEntry, Piece} from '../types.js';
 import {AMD64_PAGE_TABLE_PAGES, amd64PageTables} from './amd64-page-tables.js';
-import {checkKernelArgs, encodeEnvironment, envToHowto, howtoToEnv, parseBootArgs, sortEnvNames} from './boot-env.js';
+import {encodeEnvironment} from './boot-env.js';
 import {KERNBASE_ARM64, MODINFOMD, MODINFOMD_ARM64, MODINFOMD_X86, NBPDR, PAGE_SIZE} from './constants.js';
 import {layoutElfFile, requireKernphys} from './elf-layout.js';
 import {buildFileSet, type AddedDependency, type ModuleRequest} from './file-set.js';
@@ -27,14 +27,25 @@ import {loadTrampoline, patchTrampoline, trampolineSymbol} from './trampoline.js
 const SLACK = 16n << 20n;
 const AMD64_TRAMP_AT = 0x100000n;
 
+/** What the image built, for the hand-off checklist. */
+export interface BuiltHandoff {
+  readonly memory: {readonly record: string; readonly source: string; readonly synthesized: boolean};
+  readonly files: readonly PreloadedFile[];
+}
+
 export interface FreeBsdImageOptions {
   readonly arch: string;
+  /** MODINFO_NAME of the kernel: its path inside the root file system (kernelname). */
+  readonly kernelName: string;
   readonly modules: readonly ModuleRequest[];
   readonly search: ModuleSearch;
-  readonly env: ReadonlyMap<string, string>;
-  /** Flags from --howto (already parsed); their boot_* variables are exported as boot_howto_to_env does. */
+  /** The kernel environment (sorted, with sources) and howto, assembled by boot-environment.ts. */
+  readonly env: readonly KenvEntry[];
   readonly howto: number;
+  /** The kernel's MODINFO_ARGS (kernel_options). */
   readonly kernelArgs?: string;
+  /** The hand-off checklist of the host planned for, from what was built. */
+  readonly checklist?: (built: BuiltHandoff) => ChecklistItem[];
   readonly symbols: boolean;
   readonly memoryMap: MemoryMap;
   readonly efiMap?: FirmwareTable;
@@ -54,7 +65,7 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
     });
   }
   if (arch === 'amd64') requireKernphys(elf);
-  const kernel = layoutElfFile(elf, {arch, name: elf.file, loadaddr: 0n, symbols: o.symbols, ...(o.kernelArgs === undefined ? {} : {args: o.kernelArgs})});
+  const kernel = layoutElfFile(elf, {arch, name: o.kernelName, loadaddr: 0n, symbols: o.symbols, ...(o.kernelArgs === undefined ? {} : {args: o.kernelArgs})});
   const origin = arch === 'amd64' ? 0n : KERNBASE_ARM64;
   if (arch === 'amd64' && kernel.addr < AMD64_TRAMP_AT + BigInt((1 + AMD64_PAGE_TABLE_PAGES) * 0x1000)) {
     throw new KexecError('plan', `${elf.file}: kernel starts at loader address ${hex(kernel.addr)}, inside the 1 MiB hole kexec-ts needs for its trampoline (expected 0x200000, KERNSTART)`, {reason: 'kernel-layout'});
@@ -65,20 +76,10 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
   const set = await buildFileSet(kernel, elf, arch, o.modules, o.search, o.symbols);
 
   // bi_load: howto, environment, modulep, kernend.
-  const env = new Map(o.env);
-  env.set('kernelname', elf.file);
-  let howto = o.howto;
-  if (o.kernelArgs !== undefined) {
-    checkKernelArgs(o.kernelArgs, 'kernel_options');
-    const args = parseBootArgs(o.kernelArgs);
-    howto |= args.howto;
-    for (const [k, v] of args.env) env.set(k, v);
-  }
-  for (const [k, v] of howtoToEnv(o.howto)) env.set(k, v);
-  howto |= envToHowto(env);
+  const howto = o.howto;
   let addr = alignUp(set.files.reduce((m, f) => maxBigint(m, f.addr + f.size), 0n), PAGE_SIZE);
   const envp = addr;
-  const envBlock = encodeEnvironment(env);
+  const envBlock = encodeEnvironment(new Map(o.env.map((e) => [e.name, e.value])));
   addr = alignUp(addr + BigInt(envBlock.length), PAGE_SIZE);
   let dtbp: bigint | undefined;
   if (o.dtb !== undefined) {
@@ -108,14 +109,14 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
   const trampAt = arch === 'amd64' ? AMD64_TRAMP_AT : kernend;
   const imageEnd = arch === 'amd64' ? kernend : kernend + BigInt(tramp.bytes.length);
   const size = alignUp(imageEnd - origin + SLACK, NBPDR);
-  const envEntries = sortEnvNames(env.keys()).map((name) => ({name, value: env.get(name) ?? ''}));
+  const checklist = o.checklist?.({memory: {record: mem.record.type === MODINFOMD_X86.SMAP && arch === 'amd64' ? 'SMAP' : 'EFI_MAP', source: mem.source, synthesized: /synthesized/.test(mem.source)}, files: set.files});
   const files = set.files;
   const entryVa = elf.header.entry;
 
   return {
     kind: 'freebsd', arch, machine: elf.header.machine, files: files.map((f) => f.name),
     fixed: [],
-    notes: [mem.source, ...describeAdded(set.added)],
+    notes: [mem.source, ...describeAdded(set.added), ...set.notes],
     movable: {
       label: `FreeBSD ${arch} kernel ${basename(elf.file)} with ${files.length - 1} module(s)`,
       size, align: NBPDR,
@@ -148,12 +149,13 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
           kind: 'freebsd', arch, entry: trampPa, kernelEntry, kernelEntryVirtual: entryVa, loadBase: base,
           ...(arch === 'amd64' ? {kernphys: base + NBPDR} : {}),
           modulep, kernend, metadata: phys(modulep), metadataSize: BigInt(metadata.length), envp, physOffset, howto,
-          env: envEntries, memoryMapRecord: mem.source,
+          env: o.env, memoryMapRecord: mem.source,
           files: files.map((f) => ({
             name: f.name, type: f.type, addr: f.addr, size: f.size, physical: phys(f.addr),
             modules: f.provides.map((m) => `${m.name}@${m.version}`), ...(f.args === undefined ? {} : {args: f.args}),
           })),
           dependencies: set.added.map((a) => ({file: a.file, module: a.module, neededBy: a.neededBy, how: a.how})),
+          ...(checklist === undefined ? {} : {checklist}),
         };
         return {pieces, entry: trampPa, handoff};
       },

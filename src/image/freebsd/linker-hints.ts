@@ -10,7 +10,7 @@
  */
 import {MDT} from '../../elf/freebsd.js';
 import {KexecError, hex} from '../../errors.js';
-import {readInput} from '../../io/read-input.js';
+import type {RootFs} from '../../io/root-fs.js';
 
 const LINKER_HINTS_VERSION = 1;
 const LINKER_HINTS_MAX = 1 << 20;
@@ -69,15 +69,9 @@ export function parseLinkerHints(bytes: Uint8Array, file: string): HintRecord[] 
   return out;
 }
 
-/** Reads DIR/linker.hints; undefined when the directory has none (the loader then falls back to file names). */
-export async function readLinkerHints(dir: string): Promise<HintRecord[] | undefined> {
-  const file = `${dir}/linker.hints`;
-  let bytes: Uint8Array;
-  try {
-    bytes = await readInput(file, {what: '', maxBytes: LINKER_HINTS_MAX});
-  } catch (e) {
-    if (e instanceof KexecError && (e.reason === 'input-enoent' || e.reason === 'input-enotdir')) return undefined;
-    throw e;
-  }
-  return parseLinkerHints(bytes, file);
+/** Reads DIR/linker.hints of a root; undefined when the directory has none (the loader then falls back to file names). */
+export async function readLinkerHints(fs: RootFs, dir: string): Promise<HintRecord[] | undefined> {
+  const file = `${dir.replace(/\/+$/, '')}/linker.hints`;
+  const bytes = await fs.readBytes(file, LINKER_HINTS_MAX);
+  return bytes === undefined ? undefined : parseLinkerHints(bytes, fs.describe(file));
 }

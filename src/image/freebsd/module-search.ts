@@ -1,5 +1,6 @@
 /**
- * Finding module files, as stand/common/module.c does:
+ * Finding module files in a root file system (the host's, a mounted boot environment, a snapshot's), as
+ * stand/common/module.c does:
  *   - a name with a '/' is a path, used as written;
  *   - otherwise, for each directory of module_path in order: look the module name up in DIR/linker.hints
  *     (MDT_VERSION records; an exact match on the preferred version wins at once, else the highest version within
@@ -7,8 +8,9 @@
  *     DIR/NAME and DIR/NAME.debug. The first directory that yields a file wins.
  * Version matching of modules already loaded (file_findmodule) uses the same preference rule.
  */
-import {stat} from 'node:fs/promises';
+import {resolve} from 'node:path';
 import {MDT, type ModuleDepend} from '../../elf/freebsd.js';
+import {RootFs} from '../../io/root-fs.js';
 import {readLinkerHints, type HintRecord} from './linker-hints.js';
 
 export const DEFAULT_MODULE_PATH = '/boot/kernel;/boot/modules';
@@ -37,16 +39,11 @@ export function pickVersion<T extends {version: number}>(candidates: readonly T[
   return best;
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
 export interface SearchResult {
+  /** The path inside the root, as the loader names the file (MODINFO_NAME). */
   readonly path: string;
+  /** Where the file is on this machine. */
+  readonly hostPath: string;
   /** How it was found, for the report: "linker.hints in DIR (name vN)" or "file name in DIR". */
   readonly how: string;
 }
@@ -55,8 +52,18 @@ export class ModuleSearch {
   private readonly dirs: readonly string[];
   private readonly hints = new Map<string, HintRecord[] | undefined>();
 
-  constructor(modulePath: string | readonly string[]) {
+  constructor(modulePath: string | readonly string[], readonly fs: RootFs = new RootFs('/')) {
     this.dirs = parseModulePath(modulePath);
+  }
+
+  /** A relative path (a --module-path given relative to the working directory) is looked up here, not in the root. */
+  private async isFile(path: string): Promise<boolean> {
+    return path.startsWith('/') ? (await this.fs.kind(path)) === 'file' : (await new RootFs('/').kind(resolve(path))) === 'file';
+  }
+
+  /** A found file: its name inside the root and where it is here. */
+  private found(path: string, how: string): SearchResult {
+    return {path, hostPath: path.startsWith('/') ? this.fs.hostPath(path) : path, how};
   }
 
   get directories(): readonly string[] {
@@ -64,7 +71,7 @@ export class ModuleSearch {
   }
 
   private async hintsOf(dir: string): Promise<HintRecord[] | undefined> {
-    if (!this.hints.has(dir)) this.hints.set(dir, await readLinkerHints(dir));
+    if (!this.hints.has(dir)) this.hints.set(dir, dir.startsWith('/') ? await readLinkerHints(this.fs, dir) : undefined);
     return this.hints.get(dir);
   }
 
@@ -76,29 +83,30 @@ export class ModuleSearch {
       const pick = pickVersion(versions, want);
       if (pick !== undefined) {
         const path = `${dir}/${pick.kldfile}`;
-        if (await isFile(path)) return {path, how: `linker.hints in ${dir} (${name} v${pick.version} in ${pick.kldfile})`};
+        if (await this.isFile(path)) return this.found(path, `linker.hints in ${dir} (${name} v${pick.version} in ${pick.kldfile})`);
       }
       // module.c: "if nothing found or hints is absent - fallback to the old way" (kldname[.ko]).
       if (pick === undefined) {
         for (const ext of ['.ko', '', '.debug']) {
           const path = `${dir}/${name}${ext}`;
-          if (await isFile(path)) return {path, how: `file name ${name}${ext} in ${dir}`};
+          if (await this.isFile(path)) return this.found(path, `file name ${name}${ext} in ${dir}`);
         }
       }
     }
     return undefined;
   }
 
-  /** A kld given on the command line or in loader.conf: a path, or a name searched like `load NAME`. */
-  async findFile(arg: string): Promise<SearchResult | undefined> {
-    if (arg.includes('/')) return (await isFile(arg)) ? {path: arg, how: 'path'} : undefined;
-    const byModule = await this.findModule(arg);
-    if (byModule !== undefined) return byModule;
+  /** `load PATH` (file_search on a qualified name): the path as given, when it is a file. */
+  async findFile(path: string): Promise<SearchResult | undefined> {
+    return (await this.isFile(path)) ? this.found(path, 'path') : undefined;
+  }
+
+  /** `load -t TYPE NAME` (file_loadraw -> file_search with no extensions): a path, or NAME in a module directory. */
+  async findRaw(name: string): Promise<SearchResult | undefined> {
+    if (name.includes('/')) return this.findFile(name);
     for (const dir of this.dirs) {
-      for (const ext of ['.ko', '', '.debug']) {
-        const path = `${dir}/${arg}${ext}`;
-        if (await isFile(path)) return {path, how: `file name ${arg}${ext} in ${dir}`};
-      }
+      const path = `${dir}/${name}`;
+      if (await this.isFile(path)) return this.found(path, `file name ${name} in ${dir}`);
     }
     return undefined;
   }

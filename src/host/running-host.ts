@@ -1,0 +1,70 @@
+/**
+ * HostFacts from the running FreeBSD system: the same commands a person would run to make a host snapshot by hand
+ * (snapshot.ts), each by its absolute path, never through PATH (kexec-ts runs as root, and what these print
+ * becomes the new kernel's environment and memory map). A command that fails or does not exist leaves its facts
+ * out with a note; the hand-off checklist then says what is missing and what that breaks.
+ */
+import {execFile} from 'node:child_process';
+import {promisify} from 'node:util';
+import {KexecError} from '../errors.js';
+import {RootFs} from '../io/root-fs.js';
+import {BINARY_SYSCTLS, HOST_COMMANDS, TEXT_SYSCTLS, type HostFacts, type SourcedBytes, type SourcedText} from './host-facts.js';
+import {parseKenv} from './kenv-text.js';
+import {parseSysctlText} from './sysctl-text.js';
+import {SYSCTL} from './sysctl.js';
+
+const exec = promisify(execFile);
+
+export const KENV = '/bin/kenv';
+export const UNAME = '/usr/bin/uname';
+
+async function output(argv: readonly string[], notes: string[]): Promise<string | undefined> {
+  try {
+    const {stdout} = await exec(argv[0] as string, argv.slice(1), {encoding: 'utf8', maxBuffer: 16 << 20});
+    return stdout;
+  } catch (e) {
+    notes.push(`\`${argv.join(' ')}\` failed: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`);
+    return undefined;
+  }
+}
+
+async function binarySysctl(name: string): Promise<Uint8Array | undefined> {
+  try {
+    const {stdout} = await exec(SYSCTL, ['-b', name], {encoding: 'buffer', maxBuffer: 16 << 20});
+    return stdout.length > 0 ? new Uint8Array(stdout) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running system's facts; only on FreeBSD. */
+export async function runningHostFacts(): Promise<HostFacts> {
+  if (process.platform !== 'freebsd') {
+    throw new KexecError('usage', `this is ${process.platform}, not FreeBSD: there is no running FreeBSD host to read`, {
+      reason: 'not-freebsd', hint: 'plan against a host snapshot with --host DIR (made on the host with `kexec-ts host capture DIR`)',
+    });
+  }
+  const notes: string[] = [];
+  const kenvText = await output([KENV], notes);
+  const kenv = kenvText === undefined ? {vars: [], notes: []} : parseKenv(kenvText, KENV);
+  notes.push(...kenv.notes);
+  const sysctl = new Map<string, SourcedText>();
+  const text = await output([SYSCTL, '-e', '-i', ...TEXT_SYSCTLS], notes);
+  if (text !== undefined) for (const [k, v] of parseSysctlText(text, `${SYSCTL} -e`)) sysctl.set(k, {value: v, source: `sysctl ${k}`});
+  const binary = new Map<string, SourcedBytes>();
+  for (const name of BINARY_SYSCTLS) {
+    const bytes = await binarySysctl(name);
+    if (bytes !== undefined) binary.set(name, {bytes, source: `sysctl -b ${name}`});
+  }
+  const commands = new Map<string, SourcedText>();
+  for (const [name, argv] of Object.entries(HOST_COMMANDS)) {
+    const out = await output(argv, notes);
+    if (out !== undefined) commands.set(name, {value: out, source: argv.join(' ')});
+  }
+  const uname = (await output([UNAME, '-mr'], notes))?.trim().split(/\s+/);
+  return {
+    source: 'this host',
+    ...(uname !== undefined && uname.length >= 2 ? {release: uname[0] as string, machine: uname[uname.length - 1] as string} : {}),
+    kenv: kenv.vars, kenvSource: 'kenv', sysctl, binary, root: new RootFs('/'), commands, notes,
+  };
+}
