@@ -38,7 +38,7 @@ ARM64_KERNEL_CFLAGS="$ARM64_CFLAGS -fno-pic -fno-pie"
 ARM64_MODULE_CFLAGS="$ARM64_CFLAGS -fPIC"
 LDFLAGS_COMMON="--build-id=none -z noexecstack -z max-page-size=0x1000 -z common-page-size=0x1000"
 
-KERNEL_C="kernel/handoff_items.c kernel/kernel_md.c kernel/probe.c"	# sorted; MD files come first, locore.S first of all
+KERNEL_C="kernel/handoff_items.c kernel/kernel_md.c kernel/link_self.c kernel/probe.c"	# sorted; MD files come first, locore.S first of all
 MODULES="probe_dep probe_hello"
 
 # sys/conf/kern.post.mk SYSTEM_LD: a kernel is a dynamically linked ET_EXEC, so that it carries PT_DYNAMIC with a

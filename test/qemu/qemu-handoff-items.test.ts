@@ -7,17 +7,20 @@
  *   amd64 UEFI: EFI map (MODINFOMD_EFI_MAP 0x1004, sys/x86/include/metadata.h) and FW_HANDLE;
  *   amd64 BIOS: SMAP (MODINFOMD_SMAP 0x1001), no FW_HANDLE, an acpi.rsdp the kernel ignores;
  *   arm64 UEFI: EFI map (MODINFOMD_EFI_MAP 0x1001, sys/arm64/include/metadata.h) and FW_HANDLE.
+ * Then the probe's check of its own dynamic section (kernel/link_self.c, as sys/kern/link_elf.c link_elf_init reads
+ * it) must be able to fail: a MODINFOMD_DYNAMIC record changed in the staged segment after load ends in PROBE FAIL.
  * Skipped cleanly without QEMU or without a built probe kernel.
  */
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {existsSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseProbeConsole} from '../../src/backend/qemu/console-protocol.js';
 import {createQemuBackend, type QemuArch} from '../../src/backend/qemu/index.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
-import {qemuSkip, tempDir, zlibCrc32} from './qemu-fixtures.js';
+import {KexecError} from '../../src/errors.js';
+import {planBytes, qemuSkip, tempDir, zlibCrc32} from './qemu-fixtures.js';
 
 const BUILD = process.env.KEXEC_TS_PROBE_BUILD ?? fileURLToPath(new URL('../../examples/probe-kernel/build/', import.meta.url));
 
@@ -120,6 +123,35 @@ describe('qemu: the probe reports root, ACPI, hints, memory map record and FW_HA
         name: c.table.name, type: c.table.type, size: c.table.bytes.length, entries: c.table.entries, crc32: zlibCrc32(c.table.bytes),
       });
       assert.equal(seen.fwHandle, c.fwHandle);
+    });
+  }
+});
+
+describe('qemu: the probe checks its own _DYNAMIC against MODINFOMD_DYNAMIC', () => {
+  for (const arch of ['amd64', 'arm64'] as const) {
+    test(`${arch}: a DYNAMIC record moved by 0x10 after load is a PROBE FAIL`, {skip: skipFor(arch)}, async (t) => {
+      const dir = tempDir(t);
+      const backend = createQemuBackend({stateDir: join(dir, 'state'), arch});
+      const {plan} = await planFiles({image: join(BUILD, arch, 'kernel'), modules: [], loaderConf: [], target: await backend.target()});
+      if (plan.handoff.kind !== 'freebsd') assert.fail('not a FreeBSD plan');
+      await backend.load(plan);
+      // Find the kernel's MODINFO_METADATA | MODINFOMD_DYNAMIC (0x8005, sys/sys/linker.h) record in the planned metadata.
+      const md = planBytes(plan, plan.handoff.metadata, plan.handoff.metadataSize);
+      const dv = new DataView(md.buffer, md.byteOffset, md.byteLength);
+      let at = 0;
+      while (dv.getUint32(at, true) !== 0x8005) at += 8 + Math.ceil(dv.getUint32(at + 4, true) / 8) * 8;
+      const phys = plan.handoff.metadata + BigInt(at + 8);
+      const seg = plan.segments.findIndex((s) => s.mem <= phys && phys < s.mem + s.bufsz);
+      const gen = readdirSync(backend.stateDir).find((n) => n.startsWith('gen-')) ?? assert.fail('nothing staged');
+      const file = join(backend.stateDir, gen, `segment-${String(seg).padStart(2, '0')}.bin`);
+      const bytes = readFileSync(file);
+      const off = Number(phys - (plan.segments[seg]?.mem ?? 0n));
+      bytes.writeBigUInt64LE(bytes.readBigUInt64LE(off) + 0x10n, off);
+      writeFileSync(file, bytes);
+      const e = await backend.exec({}).then(() => assert.fail('exec succeeded'), (x: unknown) => x);
+      assert.ok(e instanceof KexecError, String(e));
+      assert.equal(e.reason, 'probe-fail', e.message);
+      assert.match(e.message, /PROBE FAIL MODINFOMD_DYNAMIC 0x[0-9a-f]+ is not _DYNAMIC's link address/);
     });
   }
 });

@@ -18,6 +18,7 @@
 #define MODINFO_METADATA	0x8000
 #define MODINFOMD_ENVP		0x0006
 #define MODINFOMD_HOWTO		0x0007
+#define MODINFOMD_DYNAMIC	0x0005
 #define MODINFOMD_KERNEND	0x0008
 #define MODINFOMD_FW_HANDLE	0x000c
 /* sys/x86/include/metadata.h and sys/arm64/include/metadata.h: the machine-dependent numbers differ. */
@@ -78,6 +79,11 @@ uint32_t probe_crc32(uint64_t a, uint64_t n);
 /* handoff_items.c: what the kernel reads from the environment and its own metadata (root, ACPI, hints, memory
  * map, EFI system table); called once the walk has checked the metadata and the environment block. */
 void probe_report_items(uint64_t modulep, uint64_t envp);
+/* The kernel's own metadata record MODINFO_METADATA | inf: its data's recorded address (0 if none), *size. */
+uint64_t probe_search_info(uint64_t modulep, uint32_t inf, uint32_t *size);
+
+/* link_self.c: the kernel linker's view of the probe's own dynamic section (sys/kern/link_elf.c link_elf_init). */
+void probe_check_dynamic(uint64_t modulep);
 /* Where .bss (not the stack) is not zero, as a pointer; 0 if it is all zero. Call before writing .bss. */
 uint64_t probe_bss_dirty(void);
 

@@ -20,8 +20,8 @@
 #define BIOS_SMAP_SIZE	20	/* packed struct bios_smap { u64 base; u64 length; u32 type; } */
 
 /* preload_search_info(kernel, MODINFO_METADATA | type): the record's data address, or 0; *size its size. */
-static uint64_t
-search_info(uint64_t modulep, uint32_t inf, uint32_t *size)
+uint64_t
+probe_search_info(uint64_t modulep, uint32_t inf, uint32_t *size)
 {
 	uint32_t first = 0;
 
@@ -206,21 +206,21 @@ static void
 report_memmap(uint64_t modulep)
 {
 	uint32_t size = 0;
-	uint64_t data = search_info(modulep, MODINFOMD_EFI_MAP, &size);
+	uint64_t data = probe_search_info(modulep, MODINFOMD_EFI_MAP, &size);
 
 	if (data != 0) {
 		report_efi_map(data, size);
 		return;
 	}
 #if defined(__x86_64__)
-	data = search_info(modulep, MODINFOMD_SMAP, &size);
+	data = probe_search_info(modulep, MODINFOMD_SMAP, &size);
 	if (data == 0)
 		probe_fail("no MODINFOMD_EFI_MAP or MODINFOMD_SMAP record (native_parse_memmap panics)");
 	probe_print("PROBE MEMMAP name=SMAP type=0x%x size=0x%x entries=0x%x crc32=0x%08x\n",
 	    (uint64_t)MODINFOMD_SMAP, (uint64_t)size, (uint64_t)(size / BIOS_SMAP_SIZE),
 	    (uint64_t)probe_crc32(data, size));
 #else
-	if (search_info(modulep, MODINFOMD_DTBP, &size) == 0)
+	if (probe_search_info(modulep, MODINFOMD_DTBP, &size) == 0)
 		probe_fail("no MODINFOMD_EFI_MAP or MODINFOMD_DTBP record (initarm cannot find physical memory)");
 #endif
 }
@@ -229,7 +229,7 @@ static void
 report_fw_handle(uint64_t modulep)
 {
 	uint32_t size = 0;
-	uint64_t data = search_info(modulep, MODINFOMD_FW_HANDLE, &size);
+	uint64_t data = probe_search_info(modulep, MODINFOMD_FW_HANDLE, &size);
 
 	if (data == 0)
 		return;

@@ -447,6 +447,7 @@ probe_main(const struct probe_entry *e)
 	report_files(e->modulep, &s);
 	report_env(e->modulep, &s);
 	probe_report_items(e->modulep, s.envp);
+	probe_check_dynamic(e->modulep);
 	probe_print("PROBE HOWTO 0x%x\n", (uint64_t)s.howto);
 	probe_print("PROBE KERNEND 0x%x\n", s.kernend);
 	probe_print("PROBE OK\n");
