@@ -30,6 +30,9 @@
 #define MODINFOMD_DTBP		0x1002
 #endif
 
+/* An environment line: KENV_MNAMELEN + 1 + KENV_MVALLEN (128 each, sys/sys/kenv.h) and a NUL, with room to spare. */
+#define PROBE_ENV_LINE		320
+
 /* Bounds past which the walk is treated as running away through garbage. */
 #define PROBE_MAX_FILES		64
 #define PROBE_MAX_RECORD	(1u << 20)

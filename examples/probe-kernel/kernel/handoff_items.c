@@ -170,7 +170,7 @@ report_hints(uint64_t envp)
 {
 	for (uint64_t cp = envp; probe_rd8(cp) != 0;) {
 		uint64_t len = 0;
-		char line[256];
+		char line[PROBE_ENV_LINE];
 
 		while (probe_rd8(cp + len) != 0)
 			len++;

@@ -386,7 +386,7 @@ report_env(uint64_t modulep, const struct scan *s)
 		probe_fail("ENVP 0x%x is outside [kernel 0x%x, KERNEND 0x%x)", a, s->kaddr, s->kernend);
 	while (rd8(a) != 0) {
 		uint64_t len = 0;
-		char line[256];
+		char line[PROBE_ENV_LINE];
 
 		while (a + len < s->kernend && rd8(a + len) != 0)
 			len++;
