@@ -38,8 +38,21 @@ ARM64_KERNEL_CFLAGS="$ARM64_CFLAGS -fno-pic -fno-pie"
 ARM64_MODULE_CFLAGS="$ARM64_CFLAGS -fPIC"
 LDFLAGS_COMMON="--build-id=none -z noexecstack -z max-page-size=0x1000 -z common-page-size=0x1000"
 
-KERNEL_C="kernel/kernel_md.c kernel/probe.c"	# sorted; MD files come first, locore.S first of all
+KERNEL_C="kernel/handoff_items.c kernel/kernel_md.c kernel/link_self.c kernel/probe.c"	# sorted; MD files come first, locore.S first of all
 MODULES="probe_dep probe_hello"
+
+# sys/conf/kern.post.mk SYSTEM_LD: a kernel is a dynamically linked ET_EXEC, so that it carries PT_DYNAMIC with a
+# DT_HASH table of every global symbol (.hash, .dynsym, .dynstr): stand/common/load_elf.c finds
+# __start/__stop_set_modmetadata_set and kernphys through it, and the kernel linker (sys/kern/link_elf.c) its own
+# symbols. PT_INTERP "/red/herring" marks it as no runnable program. GNU ld makes dynamic sections only when a
+# shared object takes part, hence kern.post.mk's empty hack.pico; its soname keeps DT_NEEDED free of $TMP.
+KERNEL_LDFLAGS="-Bdynamic --export-dynamic --dynamic-linker /red/herring --hash-style=sysv -nostdlib"
+
+# hack_pico CC DIR: the empty shared object (kern.post.mk: ${CC} -shared -nostdlib hack.c -o hack.pico).
+hack_pico() {
+	: >"$2/hack.c"
+	$1 -shared -nostdlib -fno-ident -Wl,--build-id=none,--hash-style=sysv,-soname,hack.pico -o "$2/hack.pico" "$2/hack.c"
+}
 
 # compile CC FLAGS SRC OBJ: compile from this directory so that only relative names reach the objects.
 compile() {
@@ -66,8 +79,9 @@ build_amd64() {
 	o=$TMP/amd64
 	mkdir -p "$o" "$OUT/amd64"
 	kernel_objects "$AMD64_CC" "$AMD64_CFLAGS" amd64 "$o"
-	$AMD64_LD -m elf_x86_64 -static -nostdlib -z noseparate-code $LDFLAGS_COMMON -T "$HERE/kernel/amd64/kernel.ld" \
-	    -o "$o/kernel" $objs
+	hack_pico "$AMD64_CC" "$o"
+	$AMD64_LD -m elf_x86_64 $KERNEL_LDFLAGS -z noseparate-code $LDFLAGS_COMMON -T "$HERE/kernel/amd64/kernel.ld" \
+	    -o "$o/kernel" $objs "$o/hack.pico"
 	# amd64 modules are relocatable objects (sys/conf/kmod.mk: ld -r -d).
 	for m in $MODULES; do
 		compile "$AMD64_CC" "$AMD64_CFLAGS" "modules/$m.c" "$o/$m.o"
@@ -83,8 +97,9 @@ build_arm64() {
 	o=$TMP/arm64
 	mkdir -p "$o" "$OUT/arm64"
 	kernel_objects "$ARM64_CC" "$ARM64_KERNEL_CFLAGS" arm64 "$o"
-	$ARM64_LD -m aarch64linux -static -nostdlib $LDFLAGS_COMMON -T "$HERE/kernel/arm64/kernel.ld" \
-	    -o "$o/kernel" $objs
+	hack_pico "$ARM64_CC" "$o"
+	$ARM64_LD -m aarch64linux $KERNEL_LDFLAGS $LDFLAGS_COMMON -T "$HERE/kernel/arm64/kernel.ld" \
+	    -o "$o/kernel" $objs "$o/hack.pico"
 	# arm64 modules are shared objects with a SysV hash table (the loader looks symbols up through DT_HASH).
 	for m in $MODULES; do
 		compile "$ARM64_CC" "$ARM64_MODULE_CFLAGS" "modules/$m.c" "$o/$m.o"

@@ -1,6 +1,7 @@
 /**
  * The dynamic section (gABI "Dynamic Section"): (d_tag, d_val) pairs up to DT_NULL. FreeBSD ET_DYN modules
- * (i386, arm64, riscv) find their relocations here; the kernel's DT_* entries tell us nothing we need.
+ * (i386, arm64, riscv) find their relocations here, and the loader finds a kernel's or module's symbols through DT_HASH,
+ * DT_SYMTAB, DT_STRTAB and DT_STRSZ (dynamic-symbols.ts).
  */
 import {BinaryReader} from './binary-reader.js';
 
@@ -9,7 +10,7 @@ export interface DynamicEntry {
   readonly value: bigint;
 }
 
-const DT = {
+export const DT = {
   NULL: 0n, NEEDED: 1n, PLTRELSZ: 2n, HASH: 4n, STRTAB: 5n, SYMTAB: 6n, RELA: 7n, RELASZ: 8n, RELAENT: 9n,
   STRSZ: 10n, SYMENT: 11n, REL: 17n, RELSZ: 18n, RELENT: 19n, PLTREL: 20n, JMPREL: 23n,
 } as const;

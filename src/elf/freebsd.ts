@@ -11,9 +11,11 @@
  */
 import {elfError, readCString} from './binary-reader.js';
 import {ELFOSABI_FREEBSD, ET} from './constants.js';
+import {dynamicSymbolTable, type DynamicLookup} from './dynamic-symbols.js';
 import type {ElfFile} from './elf-file.js';
 import {NT_FREEBSD_ABI_TAG} from './notes.js';
 import {createPointerResolver, type Place} from './pointers.js';
+import {STT} from './symbols.js';
 
 export const MDT = {DEPEND: 1, MODULE: 2, VERSION: 3, PNP_INFO: 4} as const;
 const MDT_SETNAME = 'set_modmetadata_set';
@@ -90,20 +92,54 @@ function readInts(resolver: ReturnType<typeof createPointerResolver>, at: Place,
   return Array.from({length: n}, (_, k) => dv.getInt32(4 * k, elf.header.littleEndian));
 }
 
-/** Where the set's pointer array lives and how many bytes it has. */
+/**
+ * How load_elf.c finds a kernel's or ET_DYN module's modmetadata_set: __start_/__stop_set_modmetadata_set
+ * (STT_NOTYPE) through the DT_HASH table. `table` is false when the file has no usable dynamic symbol table (the
+ * loader then registers no modules); otherwise either the bounds or why the loader cannot find them, in which case
+ * it refuses to load the file (the kernel's f_size becomes 0).
+ */
+export type LoaderSetLookup =
+  | {readonly table: false}
+  | {readonly table: true; readonly start: bigint; readonly stop: bigint}
+  | {readonly table: true; readonly missing: string};
+
+export function loaderSetBounds(elf: ElfFile): LoaderSetLookup {
+  const dyn = dynamicSymbolTable(elf);
+  if (dyn === undefined) return {table: false};
+  const start: DynamicLookup = dyn.lookup(`__start_${MDT_SETNAME}`, STT.NOTYPE);
+  if ('missing' in start) return {table: true, missing: start.missing};
+  const stop: DynamicLookup = dyn.lookup(`__stop_${MDT_SETNAME}`, STT.NOTYPE);
+  if ('missing' in stop) return {table: true, missing: stop.missing};
+  return {table: true, start: start.symbol.value, stop: stop.symbol.value};
+}
+
+/**
+ * Where the set's pointer array lives and how many bytes it has. ET_REL: the section (load_elf_obj.c). Kernels and
+ * ET_DYN modules: the loader's DT_HASH lookup when the file has a dynamic symbol table; the synthetic files of
+ * tests (and stripped oddities) without one fall back to .symtab, .dynsym, then the section, so inspect still
+ * shows what they declare. A file whose table lacks the bounds has no set the loader would read.
+ */
 function findSet(elf: ElfFile): {start: Place; size: bigint} | undefined {
   if (elf.header.type === ET.REL) {
     const sec = elf.sectionByName(MDT_SETNAME);
     if (sec === undefined) return undefined;
     return {start: {section: sec.index, offset: 0n}, size: sec.size};
   }
-  const start = elf.findSymbol(`__start_${MDT_SETNAME}`);
-  const stop = elf.findSymbol(`__stop_${MDT_SETNAME}`);
-  if (start !== undefined && stop !== undefined) {
-    if (stop.value < start.value) {
+  const loader = loaderSetBounds(elf);
+  let bounds: {start: bigint; stop: bigint} | undefined;
+  if (loader.table) {
+    if ('missing' in loader) return undefined;
+    bounds = loader;
+  } else {
+    const start = elf.findSymbol(`__start_${MDT_SETNAME}`);
+    const stop = elf.findSymbol(`__stop_${MDT_SETNAME}`);
+    if (start !== undefined && stop !== undefined) bounds = {start: start.value, stop: stop.value};
+  }
+  if (bounds !== undefined) {
+    if (bounds.stop < bounds.start) {
       throw elfError(elf.file, `__stop_${MDT_SETNAME}`, `is below __start_${MDT_SETNAME}`);
     }
-    return {start: {section: -1, offset: start.value}, size: stop.value - start.value};
+    return {start: {section: -1, offset: bounds.start}, size: bounds.stop - bounds.start};
   }
   const sec = elf.sectionByName(MDT_SETNAME);
   return sec === undefined ? undefined : {start: {section: -1, offset: sec.addr}, size: sec.size};

@@ -44,17 +44,22 @@ export function readSymbols(r: BinaryReader, is64: boolean, sections: readonly S
   for (let i = 0; i < count; i++) {
     const at = table.offset + BigInt(i) * entsize;
     const es = `${s} entry ${i}`;
-    const nameOff = r.u32(at, es);
-    let value: bigint, size: bigint, info: number, other: number, shndx: number;
-    if (is64) {
-      info = r.u8(at + 4n, es); other = r.u8(at + 5n, es); shndx = r.u16(at + 6n, es);
-      value = r.u64(at + 8n, es); size = r.u64(at + 16n, es);
-    } else {
-      value = BigInt(r.u32(at + 4n, es)); size = BigInt(r.u32(at + 8n, es));
-      info = r.u8(at + 12n, es); other = r.u8(at + 13n, es); shndx = r.u16(at + 14n, es);
-    }
-    const name = nameOff === 0 ? '' : readCString(strings, BigInt(nameOff), r.file, `${es} st_name`);
-    out[i] = {index: i, name, value, size, bind: info >> 4, type: info & 0xf, other, shndx};
+    out[i] = readSymbolEntry(r, is64, at, i, strings, es);
   }
   return out;
+}
+
+/** One Elf32_Sym / Elf64_Sym at file offset `at`, its name from `strings` (a string table's bytes). */
+export function readSymbolEntry(r: BinaryReader, is64: boolean, at: bigint, index: number, strings: Uint8Array, what: string): ElfSymbol {
+  const nameOff = r.u32(at, what);
+  let value: bigint, size: bigint, info: number, other: number, shndx: number;
+  if (is64) {
+    info = r.u8(at + 4n, what); other = r.u8(at + 5n, what); shndx = r.u16(at + 6n, what);
+    value = r.u64(at + 8n, what); size = r.u64(at + 16n, what);
+  } else {
+    value = BigInt(r.u32(at + 4n, what)); size = BigInt(r.u32(at + 8n, what));
+    info = r.u8(at + 12n, what); other = r.u8(at + 13n, what); shndx = r.u16(at + 14n, what);
+  }
+  const name = nameOff === 0 ? '' : readCString(strings, BigInt(nameOff), r.file, `${what} st_name`);
+  return {index, name, value, size, bind: info >> 4, type: info & 0xf, other, shndx};
 }

@@ -67,6 +67,18 @@ export interface ChecklistItem {
   readonly consequence?: string;
 }
 
+/**
+ * The memory map record handed to the kernel, as the kernel will read it: which one (MODINFOMD_EFI_MAP, or
+ * MODINFOMD_SMAP on BIOS amd64), its MODINFOMD_* number for the architecture, the payload's size and the number
+ * of entries the kernel walks (EFI: memory_size / descriptor_size; SMAP: size / 20).
+ */
+export interface MemoryRecordSummary {
+  readonly name: 'EFI_MAP' | 'SMAP';
+  readonly type: number;
+  readonly size: number;
+  readonly entries: number;
+}
+
 /** What a FreeBSD kernel is handed: stand/efi/loader/bootinfo.c bi_load, entered through our trampoline. */
 export interface FreeBsdHandoff {
   readonly kind: 'freebsd';
@@ -95,6 +107,9 @@ export interface FreeBsdHandoff {
   readonly env: readonly KenvEntry[];
   /** Which memory record was passed (EFI map, SMAP) and where it came from. */
   readonly memoryMapRecord: string;
+  readonly memoryRecord: MemoryRecordSummary;
+  /** MODINFOMD_FW_HANDLE: the EFI system table's physical address, when one is passed. */
+  readonly fwHandle?: bigint;
   readonly files: readonly HandoffFile[];
   readonly dependencies: readonly HandoffDependency[];
   /** Every item the loader would pass on the host planned for; absent when no host was given. */

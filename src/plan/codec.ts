@@ -5,7 +5,7 @@
  * it returns, so nothing past this file ever sees a hex string or an unchecked value.
  */
 import {KexecError, hex, type ExitCodeName} from '../errors.js';
-import type {ChecklistItem, FreeBsdHandoff, Handoff, HandoffFile, KenvEntry} from '../image/types.js';
+import type {ChecklistItem, FreeBsdHandoff, Handoff, HandoffFile, KenvEntry, MemoryRecordSummary} from '../image/types.js';
 import {makeMemoryMap, memoryMapToJSON, type MemoryMapJSON, type MemoryRange} from '../memory/memory-map.js';
 import {Range, U64_LIMIT} from '../memory/range.js';
 import {KEXEC_SEGMENT_MAX, type Plan, type PlanDescription, type SegmentDescription} from './types.js';
@@ -14,10 +14,15 @@ export interface HandoffFileJSON {
   name: string; type: string; addr: string; size: string; physical: string; modules: string[]; args?: string;
 }
 
+export interface MemoryRecordJSON {
+  name: 'EFI_MAP' | 'SMAP'; type: string; size: string; entries: number;
+}
+
 export type HandoffJSON = {kind: 'elf'} | {
   kind: 'freebsd'; arch: 'amd64' | 'arm64'; entry: string; kernelEntry: string; kernelEntryVirtual: string; loadBase: string;
   kernphys?: string; modulep: string; kernend: string; metadata: string; metadataSize: string; envp: string; physOffset: string;
-  howto: string; env: Record<string, string>; envSources: Record<string, string>; memoryMapRecord: string; files: HandoffFileJSON[];
+  howto: string; env: Record<string, string>; envSources: Record<string, string>; memoryMapRecord: string; memoryRecord: MemoryRecordJSON; fwHandle?: string;
+  files: HandoffFileJSON[];
   dependencies: {file: string; module: string; neededBy: string; how: string}[];
   checklist?: ChecklistItem[];
 };
@@ -70,6 +75,8 @@ export function handoffToJSON(h: Handoff): HandoffJSON {
     env: Object.fromEntries(h.env.map((e) => [e.name, e.value])),
     envSources: Object.fromEntries(h.env.filter((e) => e.source !== undefined).map((e) => [e.name, e.source as string])),
     memoryMapRecord: h.memoryMapRecord,
+    memoryRecord: {name: h.memoryRecord.name, type: hex(h.memoryRecord.type), size: hex(h.memoryRecord.size), entries: h.memoryRecord.entries},
+    ...(h.fwHandle === undefined ? {} : {fwHandle: hex(h.fwHandle)}),
     files: h.files.map(fileToJSON),
     dependencies: h.dependencies.map((d) => ({file: d.file, module: d.module, neededBy: d.neededBy, how: d.how})),
     ...(h.checklist === undefined ? {} : {checklist: h.checklist.map(checklistItemToJSON)}),
@@ -221,6 +228,15 @@ function envFromJSON(f: Fields, raw: unknown, rawSources: unknown): KenvEntry[] 
   });
 }
 
+function memoryRecordFromJSON(f: Fields, raw: unknown): MemoryRecordSummary {
+  const p = 'handoff.memoryRecord.';
+  const o = f.object(raw, 'handoff.memoryRecord');
+  return {
+    name: f.oneOf(o, 'name', p, ['EFI_MAP', 'SMAP'] as const), type: Number(f.big(o, 'type', p, 1n << 16n)),
+    size: Number(f.big(o, 'size', p, 1n << 32n)), entries: f.integer(o, 'entries', p),
+  };
+}
+
 function freebsdHandoffFromJSON(f: Fields, h: Obj): FreeBsdHandoff {
   const p = 'handoff.';
   const howto = f.big(h, 'howto', p, 1n << 32n);
@@ -254,7 +270,9 @@ function freebsdHandoffFromJSON(f: Fields, h: Obj): FreeBsdHandoff {
     loadBase: f.big(h, 'loadBase', p), ...(h.kernphys === undefined ? {} : {kernphys: f.big(h, 'kernphys', p)}),
     modulep: f.big(h, 'modulep', p), kernend: f.big(h, 'kernend', p), metadata: f.big(h, 'metadata', p),
     metadataSize: f.big(h, 'metadataSize', p), envp: f.big(h, 'envp', p), physOffset: f.big(h, 'physOffset', p),
-    howto: Number(howto), env: envFromJSON(f, h.env, h.envSources), memoryMapRecord: f.string(h, 'memoryMapRecord', p), files, dependencies,
+    howto: Number(howto), env: envFromJSON(f, h.env, h.envSources), memoryMapRecord: f.string(h, 'memoryMapRecord', p),
+    memoryRecord: memoryRecordFromJSON(f, h.memoryRecord), ...(h.fwHandle === undefined ? {} : {fwHandle: f.big(h, 'fwHandle', p)}),
+    files, dependencies,
   };
 }
 

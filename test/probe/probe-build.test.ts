@@ -18,7 +18,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {ET, PT} from '../../src/elf/constants.js';
 import {ElfFile} from '../../src/elf/elf-file.js';
-import {freebsdFacts, readModuleMetadata, type ModuleDepend} from '../../src/elf/freebsd.js';
+import {freebsdFacts, loaderSetBounds, readModuleMetadata, type ModuleDepend} from '../../src/elf/freebsd.js';
 import {STB, STT} from '../../src/elf/symbols.js';
 import {isFreeBsdKernel} from '../../src/image/freebsd/detect.js';
 
@@ -88,6 +88,9 @@ for (const arch of ARCHES) {
       assert.ok(isFreeBsdKernel(elf), 'kexec-ts plans it as a FreeBSD kernel');
       assert.ok(elf.programHeaders.some((p) => p.type === PT.NOTE), 'the ABI note is in a PT_NOTE');
       assert.ok(!elf.notes().some((n) => n.name === 'GNU'), 'no GNU notes (build-id, property)');
+      assert.ok(elf.programHeaders.some((p) => p.type === PT.DYNAMIC), 'PT_DYNAMIC: linked -Bdynamic --export-dynamic as kern.post.mk links a kernel');
+      const bounds = loaderSetBounds(elf);
+      assert.ok(bounds.table && 'start' in bounds, 'stand/common/load_elf.c finds the modmetadata_set bounds through DT_HASH');
 
       const md = readModuleMetadata(elf);
       assert.deepEqual(md.versions, [{name: 'kernel', version: VERSION}]);
@@ -145,6 +148,8 @@ for (const arch of ARCHES) {
         assert.ok(data !== undefined && data.size > 0n, `${name}.ko has a .data with something in it`);
         if (arch === 'arm64') {
           assert.ok(elf.dynamicSymbols().some((s) => s.name === '__start_set_modmetadata_set'), `${name}.ko exports the set bounds (load_elf.c looks them up by name)`);
+          const bounds = loaderSetBounds(elf);
+          assert.ok(bounds.table && 'start' in bounds, `${name}.ko: load_elf.c finds the set bounds through DT_HASH`);
         }
       }
     });

@@ -6,13 +6,6 @@
 #include "freebsd_module.h"
 
 /*
- * PT_INTERP "/red/herring": a real kernel gets it from `ld --dynamic-linker /red/herring` (sys/conf/kern.pre.mk)
- * so that nothing mistakes it for a runnable program; here the .interp section is spelled out and the linker
- * script puts it in a PT_INTERP.
- */
-static const char interp[] __section(".interp") __used = "/red/herring";
-
-/*
  * The ABI tag note, NT_FREEBSD_ABI_TAG (1) owned by "FreeBSD" with __FreeBSD_version as its descriptor
  * (sys/sys/elf_common.h; the same note lib/csu/common/crtbrand.c puts in every FreeBSD program). gas gives a
  * section named .note.* the type SHT_NOTE; the linker script puts it in a PT_NOTE.

@@ -45,17 +45,12 @@ memcpy(void *d, const void *s, unsigned long n)
 	return d;
 }
 
-/* ---- memory at recorded addresses ---- */
+/* ---- memory at recorded addresses (probe.h) ---- */
 
-static inline const volatile uint8_t *
-ptr(uint64_t addr)
-{
-	return (const volatile uint8_t *)(uintptr_t)(addr + md_offset);
-}
-
-static inline uint8_t rd8(uint64_t a) { return *ptr(a); }
-static inline uint32_t rd32(uint64_t a) { return *(const volatile uint32_t *)ptr(a); }
-static inline uint64_t rd64(uint64_t a) { return *(const volatile uint64_t *)ptr(a); }
+#define rd8	probe_rd8
+#define rd32	probe_rd32
+#define rd64	probe_rd64
+#define next_record	probe_next_record
 
 /* The recorded address of something of the probe's own. */
 static inline uint64_t
@@ -167,8 +162,8 @@ probe_format(const char *fmt, ...)
 }
 
 /* A string in the metadata or environment: at most max bytes, to the NUL; non-printables become '?'. */
-static void
-mem_string(uint64_t a, uint64_t max, int spaces, char *out, unsigned outmax)
+void
+probe_string(uint64_t a, uint64_t max, int spaces, char *out, unsigned outmax)
 {
 	unsigned n = 0;
 
@@ -215,8 +210,8 @@ crc_init(void)
  * The CRC of [a, a + n) as kexec delivered it. The probe's own .bss and stack lie inside the kernel file and the
  * probe has written to them since; they were checked to be zero at entry, so they count as zeros.
  */
-static uint32_t
-crc_range(uint64_t a, uint64_t n)
+uint32_t
+probe_crc32(uint64_t a, uint64_t n)
 {
 	uint64_t own0 = rec(__bss_start), own1 = rec(_end);
 	uint32_t c = 0xffffffffu;
@@ -238,12 +233,6 @@ struct scan {
 	uint32_t	howto;
 	int		has_kaddr, has_kernend, has_envp, has_howto, has_ktype;
 };
-
-static inline uint64_t
-next_record(uint64_t p, uint32_t size)
-{
-	return p + ((8 + (uint64_t)size + 7) & ~(uint64_t)7);
-}
 
 static const char *
 need_u64(uint64_t p, uint32_t size, const char *what, uint64_t *out, int *has)
@@ -285,7 +274,7 @@ scan(uint64_t modulep, struct scan *s)
 		case MODINFO_TYPE:
 			if (!mem_streq(p + 8, size, KERNTYPE)) {
 				char t[64];
-				mem_string(p + 8, size, 0, t, sizeof(t));
+				probe_string(p + 8, size, 0, t, sizeof(t));
 				return probe_format("first file's type is \"%s\", not \"%s\"", t, KERNTYPE);
 			}
 			s->has_ktype = 1;
@@ -335,10 +324,10 @@ report_file(const struct file *f, unsigned index, const struct scan *s, uint64_t
 {
 	char name[128], type[64];
 
-	mem_string(f->name, f->namesz, 0, name, sizeof(name));
+	probe_string(f->name, f->namesz, 0, name, sizeof(name));
 	if (!f->has_type || !f->has_addr || !f->has_size)
 		probe_fail("file %s has no MODINFO_%s", name, !f->has_type ? "TYPE" : !f->has_addr ? "ADDR" : "SIZE");
-	mem_string(f->type, f->typesz, 1, type, sizeof(type));
+	probe_string(f->type, f->typesz, 1, type, sizeof(type));
 	if (f->addr < s->kaddr || f->addr > s->kernend || f->size > s->kernend - f->addr)
 		probe_fail("file %s [0x%x, +0x%x) is outside [kernel 0x%x, KERNEND 0x%x)", name, f->addr, f->size, s->kaddr, s->kernend);
 	if (overlaps(f->addr, f->addr + f->size, modulep, s->md_end))
@@ -349,7 +338,7 @@ report_file(const struct file *f, unsigned index, const struct scan *s, uint64_t
 	file_lo[index] = f->addr;
 	file_hi[index] = f->addr + f->size;
 	probe_print("PROBE FILE name=%s type=%s addr=0x%x size=0x%x crc32=0x%08x\n", name, type, f->addr, f->size,
-	    (uint64_t)crc_range(f->addr, f->size));
+	    (uint64_t)probe_crc32(f->addr, f->size));
 }
 
 static void
@@ -397,13 +386,13 @@ report_env(uint64_t modulep, const struct scan *s)
 		probe_fail("ENVP 0x%x is outside [kernel 0x%x, KERNEND 0x%x)", a, s->kaddr, s->kernend);
 	while (rd8(a) != 0) {
 		uint64_t len = 0;
-		char line[256];
+		char line[PROBE_ENV_LINE];
 
 		while (a + len < s->kernend && rd8(a + len) != 0)
 			len++;
 		if (a + len >= s->kernend)
 			probe_fail("environment at 0x%x is not terminated before KERNEND 0x%x", s->envp, s->kernend);
-		mem_string(a, len, 0, line, sizeof(line));
+		probe_string(a, len, 0, line, sizeof(line));
 		probe_print("PROBE ENV %s\n", line);
 		a += len + 1;
 		if (a >= s->kernend)
@@ -457,6 +446,8 @@ probe_main(const struct probe_entry *e)
 
 	report_files(e->modulep, &s);
 	report_env(e->modulep, &s);
+	probe_report_items(e->modulep, s.envp);
+	probe_check_dynamic(e->modulep);
 	probe_print("PROBE HOWTO 0x%x\n", (uint64_t)s.howto);
 	probe_print("PROBE KERNEND 0x%x\n", s.kernend);
 	probe_print("PROBE OK\n");

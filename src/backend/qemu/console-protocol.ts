@@ -4,6 +4,11 @@
  *   PROBE BEGIN arch=<a> modulep=0x.. kernend=0x..     what it was entered with
  *   PROBE FILE name=<n> type=<t> addr=0x.. size=0x.. crc32=0x........   one per preloaded file (MODINFO_*)
  *   PROBE ENV <k>=<v>                                  one per kernel environment variable
+ *   PROBE ROOT <fstype:device>                         one per vfs.root.mountfrom candidate, in order
+ *   PROBE ACPI rsdp=0x..|invalid                       acpi.rsdp as the kernel parses it
+ *   PROBE HINT <k>=<v>                                 one per hint.* variable
+ *   PROBE MEMMAP name=<EFI_MAP|SMAP> type=0x.. size=0x.. entries=0x.. crc32=0x........   the memory map record
+ *   PROBE FW_HANDLE 0x..                               MODINFOMD_FW_HANDLE
  *   PROBE HOWTO 0x..                                   MODINFOMD_HOWTO
  *   PROBE KERNEND 0x..                                 MODINFOMD_KERNEND
  *   PROBE OK | PROBE FAIL <reason>                     its verdict
@@ -11,7 +16,7 @@
  * line (SeaBIOS ends "Booting from ROM.." without a newline), so the protocol starts at the first "PROBE ".
  * A name is everything up to the first " type=". The probe writes a type's spaces as "_" ("elf_obj_module"), so
  * the line stays unambiguous; the verdict accepts either spelling, and this parser takes spaces too.
- * A second BEGIN, HOWTO or KERNEND line counts as malformed: the probe runs once per boot.
+ * A second BEGIN, ACPI, MEMMAP, FW_HANDLE, HOWTO or KERNEND line counts as malformed: the probe runs once per boot.
  */
 
 export interface ProbeBegin {
@@ -28,6 +33,14 @@ export interface ProbeFile {
   readonly crc32: number;
 }
 
+export interface ProbeMemmap {
+  readonly name: string;
+  readonly type: number;
+  readonly size: number;
+  readonly entries: number;
+  readonly crc32: number;
+}
+
 export type ProbeVerdict = {readonly ok: true} | {readonly ok: false; readonly reason: string};
 
 export interface ProbeTranscript {
@@ -35,6 +48,13 @@ export interface ProbeTranscript {
   readonly files: readonly ProbeFile[];
   /** In console order; a repeated name appears twice. */
   readonly env: readonly (readonly [string, string])[];
+  /** vfs.root.mountfrom candidates, in console order. */
+  readonly root: readonly string[];
+  /** acpi.rsdp as parsed by the kernel; null when the kernel ignores the value. */
+  readonly acpi?: bigint | null;
+  readonly hints: readonly (readonly [string, string])[];
+  readonly memmap?: ProbeMemmap;
+  readonly fwHandle?: bigint;
   readonly howto?: bigint;
   readonly kernend?: bigint;
   /** The first verdict; lines after it are not read. */
@@ -47,6 +67,11 @@ const HEX = '(0x[0-9a-fA-F]+)';
 const BEGIN = new RegExp(`^PROBE BEGIN arch=(\\S+) modulep=${HEX} kernend=${HEX}$`);
 const FILE = new RegExp(`^PROBE FILE name=(.+?) type=(.+) addr=${HEX} size=${HEX} crc32=(0x[0-9a-fA-F]{1,8})$`);
 const ENV = /^PROBE ENV ([^=]+)=(.*)$/;
+const ROOT = /^PROBE ROOT (\S+)$/;
+const ACPI = new RegExp(`^PROBE ACPI rsdp=(?:${HEX}|(invalid))$`);
+const HINT = /^PROBE HINT ([^=]+)=(.*)$/;
+const MEMMAP = new RegExp(`^PROBE MEMMAP name=(\\S+) type=${HEX} size=${HEX} entries=${HEX} crc32=(0x[0-9a-fA-F]{1,8})$`);
+const FW_HANDLE = new RegExp(`^PROBE FW_HANDLE ${HEX}$`);
 const HOWTO = new RegExp(`^PROBE HOWTO ${HEX}$`);
 const KERNEND = new RegExp(`^PROBE KERNEND ${HEX}$`);
 const FAIL = /^PROBE FAIL(?: (.*))?$/;
@@ -79,8 +104,13 @@ export function parseProbeConsole(lines: readonly string[]): ProbeTranscript {
   let howto: bigint | undefined;
   let kernend: bigint | undefined;
   let verdict: ProbeVerdict | undefined;
+  let acpi: bigint | null | undefined;
+  let memmap: ProbeMemmap | undefined;
+  let fwHandle: bigint | undefined;
   const files: ProbeFile[] = [];
   const env: (readonly [string, string])[] = [];
+  const root: string[] = [];
+  const hints: (readonly [string, string])[] = [];
   const malformed: {line: number; text: string}[] = [];
   for (let i = 0; i < lines.length && verdict === undefined; i++) {
     const text = probePart(lines[i] ?? '');
@@ -93,12 +123,21 @@ export function parseProbeConsole(lines: readonly string[]): ProbeTranscript {
     } else if ((m = FILE.exec(text)) !== null) {
       files.push({name: m[1] as string, type: m[2] as string, addr: BigInt(m[3] as string), size: BigInt(m[4] as string), crc32: Number(m[5])});
     } else if ((m = ENV.exec(text)) !== null) env.push([m[1] as string, m[2] as string]);
+    else if ((m = ROOT.exec(text)) !== null) root.push(m[1] as string);
+    else if ((m = ACPI.exec(text)) !== null && acpi === undefined) acpi = m[1] === undefined ? null : BigInt(m[1]);
+    else if ((m = HINT.exec(text)) !== null) hints.push([m[1] as string, m[2] as string]);
+    else if ((m = MEMMAP.exec(text)) !== null && memmap === undefined) {
+      memmap = {name: m[1] as string, type: Number(m[2]), size: Number(m[3]), entries: Number(m[4]), crc32: Number(m[5])};
+    } else if ((m = FW_HANDLE.exec(text)) !== null && fwHandle === undefined) fwHandle = BigInt(m[1] as string);
     else if ((m = HOWTO.exec(text)) !== null && howto === undefined) howto = BigInt(m[1] as string);
     else if ((m = KERNEND.exec(text)) !== null && kernend === undefined) kernend = BigInt(m[1] as string);
     else malformed.push({line: i + 1, text});
   }
   return {
-    files, env, malformed,
+    files, env, root, hints, malformed,
+    ...(acpi === undefined ? {} : {acpi}),
+    ...(memmap === undefined ? {} : {memmap}),
+    ...(fwHandle === undefined ? {} : {fwHandle}),
     ...(begin === undefined ? {} : {begin}),
     ...(howto === undefined ? {} : {howto}),
     ...(kernend === undefined ? {} : {kernend}),

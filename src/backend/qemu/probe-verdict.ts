@@ -1,7 +1,7 @@
 /**
  * The QEMU backend's verdict on one boot: the run must end with the probe's PROBE OK (not a timeout, not silence,
  * not PROBE FAIL), and then everything the probe saw must be what the plan promised: its arch, modulep, kernend,
- * howto and environment, and for every file in the plan's hand-off a FILE line with the same name, type, address
+ * howto, environment and the hand-off items (root, ACPI, hints, memory map record, FW_HANDLE), and for every file in the plan's hand-off a FILE line with the same name, type, address
  * and size whose crc32 equals the CRC-32 of the plan's bytes at that file's physical address. The probe's word
  * alone is not enough: it checks that the hand-off is well formed, this checks that it is the planned one.
  * A staged segment whose bytes no longer hash to plan.json's SHA-256 (changed after load) is a mismatch of its
@@ -13,6 +13,7 @@ import {KexecError, hex} from '../../errors.js';
 import type {PlanDescription} from '../../plan/types.js';
 import {crc32, crc32Hex} from './crc32.js';
 import {parseProbeConsole, type ProbeTranscript} from './console-protocol.js';
+import {itemProblems} from './item-problems.js';
 import {plannedHandoff, type PlannedHandoff} from './planned-handoff.js';
 import type {QemuRun} from './qemu-run.js';
 import type {StagedImage, StagedSegment} from './staged-image.js';
@@ -119,7 +120,7 @@ function probeMismatches(t: ProbeTranscript, plan: PlanDescription, staged: Stag
   if (t.begin === undefined) problems.push('the probe printed no PROBE BEGIN line');
   else if (t.begin.arch !== plan.arch) problems.push(`the probe reports arch ${t.begin.arch}, the plan is for ${plan.arch}`);
   for (const m of t.malformed) problems.push(`console line ${m.line} does not follow the probe protocol: ${JSON.stringify(m.text)}`);
-  if (h !== undefined) problems.push(...handoffProblems(plan, h, t), ...envProblems(h, t), ...fileProblems(h, t, staged));
+  if (h !== undefined) problems.push(...handoffProblems(plan, h, t), ...envProblems(h, t), ...itemProblems(h, t), ...fileProblems(h, t, staged));
   return problems;
 }
 

@@ -11,7 +11,9 @@
 import {basename} from 'node:path';
 import {ET, PT} from '../../elf/constants.js';
 import type {ElfFile} from '../../elf/elf-file.js';
-import {readModuleMetadata} from '../../elf/freebsd.js';
+import {dynamicSymbolTable} from '../../elf/dynamic-symbols.js';
+import {loaderSetBounds, readModuleMetadata} from '../../elf/freebsd.js';
+import {STT} from '../../elf/symbols.js';
 import {KexecError, hex} from '../../errors.js';
 import {KERNTYPE, MODINFOMD, MODTYPE, PAGE_SIZE} from './constants.js';
 import {alignUp, U64_MAX} from '../../memory/range.js';
@@ -80,6 +82,12 @@ export function layoutElfFile(elf: ElfFile, o: ElfLayoutOptions): PreloadedFile 
   if (dynamic !== undefined) added.push({type: MODINFOMD.DYNAMIC, data: encode.u64(dynamic.vaddr)});
   added.push({type: MODINFOMD.ELFHDR, data: elf.reader.slice(0n, 64n, 'ELF header')});
 
+  const set = loaderSetBounds(elf);
+  if (set.table && 'missing' in set) {
+    throw new KexecError('badInput', `${elf.file}: PT_DYNAMIC: ${set.missing}; FreeBSD's loader looks the modmetadata_set bounds up there and refuses the file (stand/common/load_elf.c)`, {
+      reason: 'elf-symbols', hint: 'link it as FreeBSD links kernels and modules: the __start_/__stop_set_modmetadata_set symbols exported through a SysV DT_HASH table',
+    });
+  }
   const md = readModuleMetadata(elf);
   const provides = md.versions.length > 0 ? md.versions : [{name: fakeModuleName(o.name), version: 1}];
   return {
@@ -97,10 +105,15 @@ export function layoutElfFile(elf: ElfFile, o: ElfLayoutOptions): PreloadedFile 
   };
 }
 
-/** amd64 kernels must be physically relocatable to boot away from 2 MiB (loader.efi(8), "amd64 Nocopy"). */
+/**
+ * amd64 kernels must be physically relocatable to boot away from 2 MiB (loader.efi(8), "amd64 Nocopy"). The loader
+ * decides that by looking `kernphys` (STT_OBJECT) up through DT_HASH (load_elf.c is_kernphys_relocatable); kernels
+ * without a dynamic symbol table (test fixtures) are judged by their .symtab.
+ */
 export function requireKernphys(elf: ElfFile): void {
-  const sym = elf.symbols().find((s) => s.name === 'kernphys');
-  if (sym === undefined) {
+  const dyn = dynamicSymbolTable(elf);
+  const found = dyn === undefined ? elf.symbols().some((s) => s.name === 'kernphys') : 'symbol' in dyn.lookup('kernphys', STT.OBJECT);
+  if (!found) {
     throw new KexecError(
       'plan',
       `${elf.file}: has no "kernphys" symbol: this amd64 kernel must be loaded at physical 2 MiB, where the running kernel sits, so kexec cannot boot it`,

@@ -11,6 +11,7 @@
 import {hex} from '../../errors.js';
 import {ramRanges, type MemoryMap} from '../../memory/memory-map.js';
 import {MODINFOMD_ARM64, MODINFOMD_X86} from './constants.js';
+import type {MemoryRecordSummary} from '../types.js';
 import type {MetadataRecord} from './preloaded-file.js';
 
 const EFI_CONVENTIONAL_MEMORY = 7;
@@ -60,20 +61,32 @@ function synthesizeEfiMap(map: MemoryMap): Uint8Array {
   return out;
 }
 
-/** The memory record for the kernel, and a sentence saying where it came from. */
-export function memoryRecord(arch: string, f: FirmwareInputs): {record: MetadataRecord; source: string} {
+/** How the kernel will read a memory record (sys/amd64/amd64/machdep.c add_efi_map_entries, add_smap_entries). */
+function summarize(name: MemoryRecordSummary['name'], type: number, data: Uint8Array): MemoryRecordSummary {
+  if (name === 'SMAP') return {name, type, size: data.length, entries: Math.floor(data.length / 20)};
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const descriptorSize = dv.getBigUint64(8, true);
+  return {name, type, size: data.length, entries: descriptorSize === 0n ? 0 : Number(dv.getBigUint64(0, true) / descriptorSize)};
+}
+
+function record(name: MemoryRecordSummary['name'], type: number, data: Uint8Array): {record: MetadataRecord; summary: MemoryRecordSummary} {
+  return {record: {type, data}, summary: summarize(name, type, data)};
+}
+
+/** The memory record for the kernel, what the kernel will find in it, and a sentence saying where it came from. */
+export function memoryRecord(arch: string, f: FirmwareInputs): {record: MetadataRecord; summary: MemoryRecordSummary; source: string} {
   if (arch === 'amd64') {
     if (f.efiMap !== undefined) {
-      return {record: {type: MODINFOMD_X86.EFI_MAP, data: f.efiMap.bytes}, source: `EFI memory map given (${f.efiMap.source}, ${hex(f.efiMap.bytes.length)} bytes)`};
+      return {...record('EFI_MAP', MODINFOMD_X86.EFI_MAP, f.efiMap.bytes), source: `EFI memory map given (${f.efiMap.source}, ${hex(f.efiMap.bytes.length)} bytes)`};
     }
     if (f.smap !== undefined) {
-      return {record: {type: MODINFOMD_X86.SMAP, data: f.smap.bytes}, source: `SMAP given (${f.smap.source}, ${f.smap.bytes.length / 20} entries)`};
+      return {...record('SMAP', MODINFOMD_X86.SMAP, f.smap.bytes), source: `SMAP given (${f.smap.source}, ${f.smap.bytes.length / 20} entries)`};
     }
     const smap = synthesizeSmap(f.memoryMap);
-    return {record: {type: MODINFOMD_X86.SMAP, data: smap}, source: `SMAP synthesized from the RAM ranges of ${f.memoryMap.source} (${smap.length / 20} entries)`};
+    return {...record('SMAP', MODINFOMD_X86.SMAP, smap), source: `SMAP synthesized from the RAM ranges of ${f.memoryMap.source} (${smap.length / 20} entries)`};
   }
   if (f.efiMap !== undefined) {
-    return {record: {type: MODINFOMD_ARM64.EFI_MAP, data: f.efiMap.bytes}, source: `EFI memory map given (${f.efiMap.source}, ${hex(f.efiMap.bytes.length)} bytes)`};
+    return {...record('EFI_MAP', MODINFOMD_ARM64.EFI_MAP, f.efiMap.bytes), source: `EFI memory map given (${f.efiMap.source}, ${hex(f.efiMap.bytes.length)} bytes)`};
   }
-  return {record: {type: MODINFOMD_ARM64.EFI_MAP, data: synthesizeEfiMap(f.memoryMap)}, source: `EFI memory map synthesized from the RAM ranges of ${f.memoryMap.source}`};
+  return {...record('EFI_MAP', MODINFOMD_ARM64.EFI_MAP, synthesizeEfiMap(f.memoryMap)), source: `EFI memory map synthesized from the RAM ranges of ${f.memoryMap.source}`};
 }

@@ -149,7 +149,8 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
           kind: 'freebsd', arch, entry: trampPa, kernelEntry, kernelEntryVirtual: entryVa, loadBase: base,
           ...(arch === 'amd64' ? {kernphys: base + NBPDR} : {}),
           modulep, kernend, metadata: phys(modulep), metadataSize: BigInt(metadata.length), envp, physOffset, howto,
-          env: o.env, memoryMapRecord: mem.source,
+          env: o.env, memoryMapRecord: mem.source, memoryRecord: mem.summary,
+          ...(o.fwHandle === undefined ? {} : {fwHandle: o.fwHandle}),
           files: files.map((f) => ({
             name: f.name, type: f.type, addr: f.addr, size: f.size, physical: phys(f.addr),
             modules: f.provides.map((m) => `${m.name}@${m.version}`), ...(f.args === undefined ? {} : {args: f.args}),
