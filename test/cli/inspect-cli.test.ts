@@ -1,6 +1,6 @@
 /**
- * `kexec-ts inspect` as a user runs it (node bin/run.js, the compiled dist/): exit codes, the one-line error on
- * stderr (plus an optional "  hint:" line, never a stack), and the {"error": …} object on stdout with --json.
+ * `kexec-ts inspect` as a user runs it (the compiled dist/, run in this process by test/helpers/cli.ts): exit codes,
+ * the one-line error on stderr (plus an optional "  hint:" line, never a stack), and the {"error": …} object on stdout with --json.
  */
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
