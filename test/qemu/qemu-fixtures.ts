@@ -1,10 +1,9 @@
 /**
  * Shared by the QEMU backend's tests: temporary directories, whether QEMU and the assemblers are installed (tests
  * skip cleanly otherwise), FreeBSD-shaped plans built with the real planner against the backend's memory map,
- * the bytes a plan puts at a physical address (read from the in-memory Plan, not from the staged files the
- * backend reads), the console a correct probe would print for a plan (CRC-32 from zlib's gzip trailer, an
- * implementation independent of the backend's), and a fake QEMU: a shell script that records its arguments and
- * prints a given console, so the exec path and the verdict can be tested without an emulator.
+ * zlib's CRC-32 (from the gzip trailer, an implementation independent of the backend's) for the probe model
+ * (probe-model.ts), and a fake QEMU: a shell script that records its arguments and prints a given console, so the
+ * exec path and the verdict can be tested without an emulator.
  */
 import {planToJSON} from '../../src/plan/codec.js';
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -38,21 +37,6 @@ export function zlibCrc32(data: Uint8Array): number {
   return gz.readUInt32LE(gz.length - 8);
 }
 
-/** [phys, phys + size) as the plan lays it out: segment parts, zeros elsewhere inside a segment. */
-export function planBytes(p: Plan, phys: bigint, size: bigint): Uint8Array {
-  const out = new Uint8Array(Number(size));
-  for (const s of p.segments) {
-    for (const part of s.parts) {
-      const start = s.mem + part.offset;
-      const end = start + BigInt(part.data.length);
-      const lo = start > phys ? start : phys;
-      const hi = end < phys + size ? end : phys + size;
-      if (lo < hi) out.set(part.data.subarray(Number(lo - start), Number(hi - start)), Number(lo - phys));
-    }
-  }
-  return out;
-}
-
 interface HandoffView {
   modulep: string; kernend: string; howto: string; physOffset: string; env: Record<string, string>;
   files: {name: string; type: string; addr: string; size: string}[];
@@ -61,25 +45,6 @@ interface HandoffView {
 export function handoffOf(p: Plan): HandoffView {
   if (p.handoff.kind !== 'freebsd') throw new Error('plan has no FreeBSD hand-off');
   return planToJSON(p).handoff as unknown as HandoffView;
-}
-
-/** What a correct probe prints for a FreeBSD plan, line by line, ending with PROBE OK. */
-export function probeConsole(p: Plan): string[] {
-  const h = handoffOf(p);
-  const off = BigInt(h.physOffset);
-  const U64 = (1n << 64n) - 1n;
-  const hex8 = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
-  return [
-    `PROBE BEGIN arch=${p.arch} modulep=${h.modulep} kernend=${p.arch === 'arm64' ? '0x0' : h.kernend}`,
-    ...h.files.map((f) => {
-      const bytes = planBytes(p, (BigInt(f.addr) + off) & U64, BigInt(f.size));
-      return `PROBE FILE name=${f.name} type=${f.type} addr=${f.addr} size=${f.size} crc32=${hex8(zlibCrc32(bytes))}`;
-    }),
-    ...Object.entries(h.env).map(([k, v]) => `PROBE ENV ${k}=${v}`),
-    `PROBE HOWTO ${h.howto}`,
-    `PROBE KERNEND ${h.kernend}`,
-    'PROBE OK',
-  ];
 }
 
 /**
