@@ -170,19 +170,16 @@ describe('qemu backend with a fake QEMU', () => {
 
   test('qemu-timeout: a guest that never answers is killed at the timeout', async (t) => {
     const s = await setup(t);
-    const started = Date.now();
+    // The fake sleeps a minute: only the kill at the timeout gives this reason (how soon: npm run bench:limits).
     const e = await refused(s.backend(['PROBE BEGIN arch=amd64 modulep=0x1 kernend=0x2'], {sleepSeconds: 60, timeoutMs: 700}), 'qemu-timeout');
     assert.equal(e.message, 'qemu: timed out after 0.7 s; console: PROBE BEGIN arch=amd64 modulep=0x1 kernend=0x2');
-    assert.ok(Date.now() - started < 10000, `returned after ${Date.now() - started} ms`);
   });
 
   test('a guest that hangs after PROBE OK is killed after the grace period and still boots', async (t) => {
     const s = await setup(t);
-    const started = Date.now();
     const report = await s.backend(probeTranscript(s.plan), {sleepSeconds: 60, graceMs: 300}).exec({});
     assert.match(report.lines.at(-1) ?? '', /^qemu: PROBE OK and the plan agrees/);
-    assert.equal((report.handoff.qemu as {signal: string | null}).signal, 'SIGKILL');
-    assert.ok(Date.now() - started < 10000, `returned after ${Date.now() - started} ms`);
+    assert.equal((report.handoff.qemu as {signal: string | null}).signal, 'SIGKILL', 'killed, not waited for (it sleeps a minute)');
   });
 
   test('qemu-missing: the binary is not installed; probe() says so and names the Debian package', async (t) => {
