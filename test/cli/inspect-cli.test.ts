@@ -1,6 +1,6 @@
 /**
- * `kexec-ts inspect` as a user runs it (node bin/run.js, the compiled dist/): exit codes, the one-line error on
- * stderr (plus an optional "  hint:" line, never a stack), and the {"error": …} object on stdout with --json.
+ * `kexec-ts inspect` as a user runs it (the compiled dist/, run in this process by test/helpers/cli.ts): exit codes,
+ * the one-line error on stderr (plus an optional "  hint:" line, never a stack), and the {"error": …} object on stdout with --json.
  */
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ function cuts(bytes: Buffer): {label: string; length: number; field: RegExp}[] {
   const shTable = bytes.readUInt16LE(58) * bytes.readUInt16LE(60);
   assert.ok(phTable > 0 && shTable > 0 && shoff + shTable <= bytes.length, 'test input needs both tables');
   return [
-    {label: '10 bytes', length: 10, field: /./},
+    {label: '10 bytes', length: 10, field: /e_ident/},
     {label: '40 bytes', length: 40, field: /ELF header/i},
     {label: 'mid program-header table', length: phoff + Math.floor(phTable / 2) + 3, field: /program header/i},
     {label: 'mid section-header table', length: shoff + Math.floor(shTable / 2) + 5, field: /section header/i},
@@ -57,7 +57,7 @@ function cuts(bytes: Buffer): {label: string; length: number; field: RegExp}[] {
 }
 
 /** Asserts the one-line error contract of a failed run without --json. */
-function assertTextError(r: CliResult, code: number, mention: string, field: RegExp = /./): void {
+function assertTextError(r: CliResult, code: number, mention: string, field?: RegExp): void {
   assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
   assert.equal(r.stdout, '', 'stdout must be empty on error');
   assert.ok(r.stderr.endsWith('\n'), 'stderr must end with a newline');
@@ -65,7 +65,7 @@ function assertTextError(r: CliResult, code: number, mention: string, field: Reg
   assert.ok(lines.length === 1 || lines.length === 2, `expected 1 or 2 stderr lines, got:\n${r.stderr}`);
   assert.match(lines[0] as string, /^kexec-ts: \S/);
   assert.ok((lines[0] as string).includes(mention), `the message should name ${JSON.stringify(mention)}: ${lines[0]}`);
-  assert.match(lines[0] as string, field);
+  if (field !== undefined) assert.match(lines[0] as string, field);
   if (lines.length === 2) assert.match(lines[1] as string, /^ {2}hint: \S/);
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
   assertNotSelfContradictory(lines[0] as string);
@@ -115,16 +115,16 @@ describe('inspect: bad input files exit 3 with one line naming the file', {skip:
   test('a text file', async () => {
     const file = join(dir, 'notes.txt');
     writeFileSync(file, 'this is a text file, not an ELF image\n'.repeat(8));
-    await expectFailure(['inspect', file], 3, file);
+    await expectFailure(['inspect', file], 3, file, /not an ELF file \(magic is "74 68 69 73", expected "7f 45 4c 46"\)/);
   });
 
   test('a directory', async () => {
-    await expectFailure(['inspect', dir], 3, dir);
+    await expectFailure(['inspect', dir], 3, dir, /: is a directory, not a file$/);
   });
 
   test('a missing file', async () => {
     const file = join(dir, 'no-such-kernel');
-    await expectFailure(['inspect', file], 3, file);
+    await expectFailure(['inspect', file], 3, file, /: no such file$/);
   });
 
   for (const c of cuts(tinyElf64())) {
@@ -153,11 +153,13 @@ describe('inspect: bad input files exit 3 with one line naming the file', {skip:
 
 describe('inspect: usage errors exit 2', {skip: notBuilt, concurrency: 2}, () => {
   test('an unknown flag', async () => {
-    await expectFailure(['inspect', '--no-such-flag', join(dir, 'x')], 2, '--no-such-flag');
+    await expectFailure(['inspect', '--no-such-flag', join(dir, 'x')], 2, '--no-such-flag', /^kexec-ts: Nonexistent flag: --no-such-flag$/);
   });
 
-  test('no arguments', async () => {
-    await expectFailure(['inspect'], 2, '');
+  // Found converting this file: the message is cut to oclif's first line, "Missing 1 required arg:", which names no
+  // argument (base-command.ts keeps only the first line of a CLIError). Left as a todo for the fix, not encoded.
+  test('no arguments: the message names the missing argument', {todo: 'the usage error names no argument'}, async () => {
+    await expectFailure(['inspect'], 2, 'file');
   });
 });
 

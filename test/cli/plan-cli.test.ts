@@ -1,8 +1,8 @@
 /**
- * `kexec-ts plan` as a user runs it (node bin/run.js, the compiled dist/), on ELF images built in code: the text
- * report, --json, --export, memory maps from vm.phys_segs text, JSON and YAML files and every built-in profile,
- * usage errors (exit 2, map file errors as FILE:LINE:), --page-size, merging and ET_DYN relocation. The five
- * refusals (exit 4) and --entry are in plan-cli-refusals.test.ts.
+ * `kexec-ts plan` as a user runs it (the compiled dist/, run in this process by test/helpers/cli.ts), on ELF images
+ * built in code: the text report, --json, --export, memory maps from vm.phys_segs text, JSON and YAML files and
+ * every built-in profile, usage errors (exit 2, map file errors as FILE:LINE:), --page-size, merging and ET_DYN
+ * relocation. The five refusals (exit 4) and --entry are in plan-cli-refusals.test.ts.
  */
 import {after, describe, test} from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 /**
  * `inspect` against GNU readelf on every file of the real-ELF corpus: header facts (class, byte order, OS/ABI,
  * type, machine name and e_machine, entry, section count) and every program header row, compared as numbers.
- * The reports come in-process from inspectFile(); one spawn of the real CLI checks that --json gives the same.
+ * The reports come in-process from inspectFile(); one run of the compiled CLI checks that --json gives the same.
  */
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';

@@ -12,10 +12,9 @@ import {AsyncLocalStorage} from 'node:async_hooks';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {run} from '@oclif/core';
-import {CLI_BUILT, CLI_ROOT, type CliResult} from './corpus.js';
+import {CLI_ROOT, CLI_SKIP, type CliResult} from './cli-root.js';
 
-export const IN_PROCESS_SKIP: string | false = CLI_BUILT ? false : 'dist/ is not built (npm run build)';
+export const IN_PROCESS_SKIP: string | false = CLI_SKIP;
 
 /** Where every run starts unless told otherwise: empty, so the config search finds nothing. */
 const NEUTRAL = mkdtempSync(join(tmpdir(), 'kexec-cli-cwd-'));
@@ -71,6 +70,8 @@ async function runOnce(args: readonly string[], o: InProcessOptions): Promise<Cl
   process.exitCode = 0;
   let code: number;
   try {
+    // Imported on first use: files that import this module only for a skip reason never load oclif.
+    const {run} = await import('@oclif/core');
     await capturing.run({out, err}, () => run([...args], CLI_ROOT));
     code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

@@ -1,18 +1,19 @@
 /**
- * Shared by the end-to-end lifecycle tests (test/lifecycle): runs the compiled CLI (`node bin/run.js`, so
- * `npm run build` first) as a user would from a script: stdin not a terminal, CI=true, stdout and stderr captured
- * separately, no config file found by searching (the working directory is an empty temp dir and
- * KEXEC_TS_SYSCONFDIR points at a directory that does not exist). Also writes the ELF images the tests load.
+ * Shared by the end-to-end lifecycle tests (test/lifecycle): runs the compiled CLI (dist/, so `npm run build` first)
+ * as a script would, in this process (`runCli`, cli.ts) or, for what only a process shows, in a process of its own
+ * (`startCli`, `runCliProcess`, cli-process.ts); the assertions every such test makes on a run; the ELF images
+ * the tests load.
  */
 import assert from 'node:assert/strict';
-import {spawn, type ChildProcess} from 'node:child_process';
 import {closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {buildElf} from '../fixtures/elf-builder.js';
-import {CLI_BIN, CLI_BUILT} from './corpus.js';
+import {cli, type InProcessOptions} from './cli.js';
+import type {CliRun} from './cli-process.js';
 
-export const CLI_SKIP: string | false = CLI_BUILT ? false : 'dist/ is not built (npm run build)';
+export {CLI_SKIP} from './cli-root.js';
+export {runCliProcess, startCli, type CliRun, type RunOptions, type Running} from './cli-process.js';
 
 /** A temp dir removed when the test (or suite) ends. */
 export function tempDir(t: {after: (fn: () => void) => void}, prefix = 'kexec-life-'): string {
@@ -21,78 +22,9 @@ export function tempDir(t: {after: (fn: () => void) => void}, prefix = 'kexec-li
   return dir;
 }
 
-/** Where every CLI run starts unless told otherwise: empty, so the config search finds nothing. */
-const NEUTRAL = mkdtempSync(join(tmpdir(), 'kexec-life-cwd-'));
-process.on('exit', () => rmSync(NEUTRAL, {recursive: true, force: true}));
-
-export interface RunOptions {
-  /** Extra environment (undefined removes a variable). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly cwd?: string;
-}
-
-export interface CliRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export interface Running {
-  readonly child: ChildProcess;
-  readonly done: Promise<CliRun>;
-  /** Resolves when a line of stderr matches `re` (rejects when the process exits first). */
-  stderrLine(re: RegExp): Promise<string>;
-}
-
-function cliEnv(extra: RunOptions['env']): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {...process.env, CI: 'true', NO_COLOR: '1', KEXEC_TS_SYSCONFDIR: join(NEUTRAL, 'no-etc')};
-  for (const k of ['KEXEC_TS_DEBUG', 'KEXEC_TS_CONFIG', 'FORCE_COLOR', 'KEXEC_MOCK_LOG', 'KEXEC_MOCK_ERRNO']) delete env[k];
-  for (const [k, v] of Object.entries(extra ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
-}
-
-/** Starts `node bin/run.js ARGS` with stdin closed (not a TTY) and both output streams piped. */
-export function startCli(args: readonly string[], o: RunOptions = {}): Running {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], {cwd: o.cwd ?? NEUTRAL, env: cliEnv(o.env), stdio: ['ignore', 'pipe', 'pipe']});
-  let stdout = '';
-  let stderr = '';
-  const waiters: {re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void}[] = [];
-  const check = (): void => {
-    for (const w of [...waiters]) {
-      const line = stderr.split('\n').find((l) => w.re.test(l));
-      if (line !== undefined) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  };
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => void (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    check();
-  });
-  const done = new Promise<CliRun>((resolve) => {
-    child.on('close', (code, signal) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`exited (${code ?? signal}) before a stderr line matched ${w.re}:\n${stderr}`));
-      resolve({code, signal, stdout, stderr});
-    });
-  });
-  return {
-    child,
-    done,
-    stderrLine: (re) => new Promise((resolve, reject) => {
-      waiters.push({re, resolve, reject});
-      check();
-    }),
-  };
-}
-
-export function runCli(args: readonly string[], o: RunOptions = {}): Promise<CliRun> {
-  return startCli(args, o).done;
+/** `kexec-ts ARGS` in this process, as a finished run (never a signal); never rejects, whatever the exit code. */
+export async function runCli(args: readonly string[], o: InProcessOptions = {}): Promise<CliRun> {
+  return {...await cli(args, o), signal: null};
 }
 
 /** A short description of a run for assertion messages. */

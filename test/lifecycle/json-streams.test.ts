@@ -1,16 +1,18 @@
 /**
- * `--json` keeps stdout machine-readable: for every command, with stdout and stderr piped separately, stdout is
+ * `--json` keeps stdout machine-readable: for every command, with stdout and stderr captured separately, stdout is
  * exactly one JSON document (the result, or `{"error": …}` with the exit code) and stderr holds no JSON and no
  * stack trace. Progress (listr2's simple renderer, because stderr is not a terminal) goes to stderr only, and only
  * `load` has any. Each command runs against its own state directory, prepared by a text-mode load when it needs an
- * image staged.
+ * image staged. The table runs in this process; one success and each failure exit code run again as real
+ * processes (`node bin/run.js`), so the exit status and the two pipes are what a script sees.
  */
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {existsSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {
-  CLI_SKIP, assertNoStack, expectExit, jsonError, oneJson, runCli, show, sim, tempDir, writeSmallElf, type CliRun,
+  CLI_SKIP, assertNoStack, assertOneErrorLine, expectExit, jsonError, oneJson, runCli, runCliProcess, show, sim, tempDir,
+  writeSmallElf, type CliRun,
 } from '../helpers/lifecycle-cli.js';
 
 const PROFILE = ['--profile', 'amd64-4g'];
@@ -115,5 +117,25 @@ describe('--json: one JSON document on stdout, progress and nothing else on stde
     const r = await runCli(['status', ...sim(join(dir, 's')), '--check', '--json']);
     assert.equal(jsonError(r, 7).reason, 'nothing-staged');
     assert.equal(r.stderr, '');
+  });
+});
+
+describe('exit status and pipes of a real process', {skip: CLI_SKIP, concurrency: 2}, () => {
+  const asProcess = ['load', 'exec, nothing staged', 'inspect, not an ELF file', 'plan, unknown flag', 'load, outside RAM'];
+  for (const c of cases.filter((x) => asProcess.includes(x.name))) {
+    test(`${c.name}: exit ${c.code} --json`, async (t) => {
+      const dir = tempDir(t);
+      writeFileSync(join(dir, 'not-elf'), 'hello\n');
+      const r = await runCliProcess([...c.args(dir, join(dir, 'state'), writeSmallElf(dir)), '--json'], {cwd: dir});
+      assert.equal(r.signal, null, show(r));
+      c.check?.(checkStreams(c, r), dir);
+    });
+  }
+
+  test('a text-mode failure: exit 3, stdout empty, one error line on stderr', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'not-elf'), 'hello\n');
+    const r = expectExit(await runCliProcess(['inspect', join(dir, 'not-elf')]), 3);
+    assertOneErrorLine(r, /^kexec-ts: \S+not-elf: not an ELF file /);
   });
 });

@@ -193,7 +193,7 @@ for (const arch of ['amd64', 'arm64'] as const) {
       assert.ok(error instanceof KexecError, String(error));
       assert.equal(error.reason, 'qemu-timeout');
       assert.match(error.message, /^qemu: timed out after 1\.5 s; console: /);
-      assert.ok(ms < 10000, `${ms} ms`);
+      t.diagnostic(`${arch} spin: exec returned after ${ms} ms (how soon it must: npm run bench:limits)`);
       assert.deepEqual(processesMentioning(stateDir), [], 'QEMU was killed');
     });
   });

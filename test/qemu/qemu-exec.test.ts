@@ -1,7 +1,8 @@
 /**
  * The QEMU backend's load / exec / status cycle and its verdict, without an emulator: a fake qemu-system-x86_64
  * (a shell script) prints the console a probe would print for a FreeBSD plan built by the real planner against
- * the backend's memory map. One correct transcript boots; then each way the probe's report can disagree with the
+ * the backend's memory map, as the probe model (probe-model.ts) reads it from the plan's memory bytes, never from
+ * the plan's hand-off. One correct transcript boots; then each way the probe's report can disagree with the
  * plan (CRC, address, size, type, missing and extra files, environment, howto, kernend, modulep, arch, malformed
  * lines, bytes changed after load), PROBE FAIL, silence, a hang (timeout) and a missing binary are refused with
  * exit 5 and their own reason, and the staged image stays for another try.
@@ -14,7 +15,8 @@ import {QemuBackend, createQemuBackend} from '../../src/backend/qemu/index.js';
 import {getProfile} from '../../src/memory/profiles.js';
 import {KexecError} from '../../src/errors.js';
 import type {Plan} from '../../src/plan/types.js';
-import {fakeQemu, fixtureFreeBsdPlan, handoffOf, probeConsole, rawCodePlan, tempDir} from './qemu-fixtures.js';
+import {probeTranscript} from './probe-model.js';
+import {fakeQemu, fixtureFreeBsdPlan, handoffOf, rawCodePlan, tempDir} from './qemu-fixtures.js';
 
 interface Setup {
   readonly dir: string;
@@ -54,7 +56,7 @@ describe('qemu backend with a fake QEMU', () => {
   test('a correct probe transcript boots: report lines, command line, nothing staged afterwards, booted recorded', async (t) => {
     const s = await setup(t);
     const h = handoffOf(s.plan);
-    const lines = ['SeaBIOS (version test)', 'qemu-shim: long mode, identity map 0-4 GiB, interrupts off; entering 0x00300000', ...probeConsole(s.plan)];
+    const lines = ['SeaBIOS (version test)', 'qemu-shim: long mode, identity map 0-4 GiB, interrupts off; entering 0x00300000', ...probeTranscript(s.plan)];
     const b = s.backend(lines);
     assert.deepEqual((await b.target()).memoryMap, getProfile('qemu-amd64-1g').memoryMap);
     assert.equal((await b.status()).staged?.backend, 'qemu');
@@ -114,7 +116,7 @@ describe('qemu backend with a fake QEMU', () => {
   for (const c of MISMATCHES) {
     test(`probe-mismatch: ${c.name}`, async (t) => {
       const s = await setup(t);
-      const e = await refused(s.backend(c.edit(probeConsole(s.plan))), 'probe-mismatch');
+      const e = await refused(s.backend(c.edit(probeTranscript(s.plan))), 'probe-mismatch');
       assert.match(e.message, c.message);
       assert.ok(Array.isArray(e.details?.problems) && Array.isArray(e.details.console));
       assert.notEqual((await s.backend([]).status()).staged, null, 'the staged image stays for another try');
@@ -135,7 +137,7 @@ describe('qemu backend with a fake QEMU', () => {
     bytes[at] = (bytes[at] ?? 0) ^ 0x40;
     writeFileSync(file, bytes);
     const flippedPlan: Plan = {...s.plan, segments: s.plan.segments.map((g, i) => (i === index ? {...g, parts: [{offset: 0n, data: bytes}]} : g))};
-    const e = await refused(s.backend(probeConsole(flippedPlan)), 'probe-mismatch');
+    const e = await refused(s.backend(probeTranscript(flippedPlan)), 'probe-mismatch');
     const seg = String(index).padStart(2, '0');
     assert.match(e.message, new RegExp(`^qemu: segment-${seg}\\.bin was changed after load \\(SHA-256 [0-9a-f]{12}… instead of plan\\.json's [0-9a-f]{12}…\\): ` +
       `QEMU booted bytes at 0x${s.plan.segments[index]?.mem.toString(16)} that are not the plan's, holding .*FILE \\S+hello\\.ko$`));
@@ -149,7 +151,7 @@ describe('qemu backend with a fake QEMU', () => {
     const json = JSON.parse(readFileSync(path, 'utf8')) as {handoff: {modulep: string}};
     json.handoff.modulep = `0x${(BigInt(json.handoff.modulep) + 0x1000n).toString(16)}`;
     writeFileSync(path, JSON.stringify(json));
-    const e = await refused(s.backend(probeConsole(s.plan)), 'plan-tampered');
+    const e = await refused(s.backend(probeTranscript(s.plan)), 'plan-tampered');
     assert.match(e.message, /plan\.json: "handoff" changed since the image was loaded/);
   });
 
@@ -168,19 +170,16 @@ describe('qemu backend with a fake QEMU', () => {
 
   test('qemu-timeout: a guest that never answers is killed at the timeout', async (t) => {
     const s = await setup(t);
-    const started = Date.now();
+    // The fake sleeps a minute: only the kill at the timeout gives this reason (how soon: npm run bench:limits).
     const e = await refused(s.backend(['PROBE BEGIN arch=amd64 modulep=0x1 kernend=0x2'], {sleepSeconds: 60, timeoutMs: 700}), 'qemu-timeout');
     assert.equal(e.message, 'qemu: timed out after 0.7 s; console: PROBE BEGIN arch=amd64 modulep=0x1 kernend=0x2');
-    assert.ok(Date.now() - started < 10000, `returned after ${Date.now() - started} ms`);
   });
 
   test('a guest that hangs after PROBE OK is killed after the grace period and still boots', async (t) => {
     const s = await setup(t);
-    const started = Date.now();
-    const report = await s.backend(probeConsole(s.plan), {sleepSeconds: 60, graceMs: 300}).exec({});
+    const report = await s.backend(probeTranscript(s.plan), {sleepSeconds: 60, graceMs: 300}).exec({});
     assert.match(report.lines.at(-1) ?? '', /^qemu: PROBE OK and the plan agrees/);
-    assert.equal((report.handoff.qemu as {signal: string | null}).signal, 'SIGKILL');
-    assert.ok(Date.now() - started < 10000, `returned after ${Date.now() - started} ms`);
+    assert.equal((report.handoff.qemu as {signal: string | null}).signal, 'SIGKILL', 'killed, not waited for (it sleeps a minute)');
   });
 
   test('qemu-missing: the binary is not installed; probe() says so and names the Debian package', async (t) => {

@@ -1,10 +1,9 @@
 /**
  * Shared by the QEMU backend's tests: temporary directories, whether QEMU and the assemblers are installed (tests
  * skip cleanly otherwise), FreeBSD-shaped plans built with the real planner against the backend's memory map,
- * the bytes a plan puts at a physical address (read from the in-memory Plan, not from the staged files the
- * backend reads), the console a correct probe would print for a plan (CRC-32 from zlib's gzip trailer, an
- * implementation independent of the backend's), and a fake QEMU: a shell script that records its arguments and
- * prints a given console, so the exec path and the verdict can be tested without an emulator.
+ * zlib's CRC-32 (from the gzip trailer, an implementation independent of the backend's) for the probe model
+ * (probe-model.ts), and a fake QEMU: a shell script that records its arguments and prints a given console, so the
+ * exec path and the verdict can be tested without an emulator.
  */
 import {planToJSON} from '../../src/plan/codec.js';
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -38,7 +37,7 @@ export function zlibCrc32(data: Uint8Array): number {
   return gz.readUInt32LE(gz.length - 8);
 }
 
-/** [phys, phys + size) as the plan lays it out: segment parts, zeros elsewhere inside a segment. */
+/** The bytes of the plan at physical [phys, phys + size): zeros where no part covers it. */
 export function planBytes(p: Plan, phys: bigint, size: bigint): Uint8Array {
   const out = new Uint8Array(Number(size));
   for (const s of p.segments) {

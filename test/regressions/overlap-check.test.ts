@@ -2,8 +2,9 @@
  * The differing-overlap check is linear in the data and free over zero fill (issue 11, bug 1; issue 13 item 3):
  * two 64 MiB pieces at one address that differ in one byte are refused with exactly that byte's range; two
  * pieces whose 1 TiB zero fills overlap are checked without touching the terabyte; 4,000 identical pieces give
- * one summarised note, not 4,000 (nor 8 million pair checks). The time limits here are hang guards (the old
- * byte-by-byte bigint loop took hours on the terabyte case), not benchmarks: `npm run bench` measures the speed.
+ * one summarised note, not 4,000 (nor 8 million pair checks). The test timeouts here are hang guards (the old
+ * byte-by-byte bigint loop took hours on the terabyte case), not speed checks: `npm run bench:limits` times these
+ * cases against their targets.
  * Every refusal comes before any work proportional to memory sizes (hashing the zero fill).
  */
 import {test} from 'node:test';

@@ -1,7 +1,8 @@
 /**
- * Crash safety: a load killed with SIGKILL while it writes its generation (64 MiB in 1 MiB pieces, in a child
- * process) must leave the previous image staged and bootable; the half-written generation and the dead
- * process's lock are cleaned up by the next operation, and a new load succeeds.
+ * Crash safety: a load killed with SIGKILL while it writes its generation (a child process held by the stage gate
+ * right after its first segment bytes, so the kill lands mid-write by construction, not by timing) must leave the
+ * previous image staged and bootable; the half-written generation and the dead process's lock are cleaned up by
+ * the next operation, and a new load succeeds.
  */
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import {spawn} from 'node:child_process';
 import {existsSync, readdirSync, readlinkSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {SimBackend} from '../../src/backend/sim/index.js';
+import {stageGate} from '../helpers/stage-gate.js';
 import {smallPlan, tempStateDir} from './sim-fixtures.js';
 
 interface Interrupted {
@@ -17,59 +19,33 @@ interface Interrupted {
   readonly files: string[];
 }
 
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** Runs the child and kills it as soon as a generation with a partly written segment file but no plan.json appears. */
-async function loadAndKill(stateDir: string): Promise<Interrupted | undefined> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-large-child.ts'), stateDir], {
-    cwd: process.cwd(),
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Runs the child (a 64 MiB load) up to the gate, inside the lock with a segment file part written, and kills it. */
+async function loadAndKill(t: {after: (fn: () => void) => void}, stateDir: string): Promise<Interrupted> {
+  const gate = stageGate(t);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...gate.nodeArgs, join(import.meta.dirname, 'load-large-child.ts'), stateDir], {
+    cwd: process.cwd(), env: {...process.env, ...gate.env}, stdio: 'ignore',
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  t.after(() => child.kill('SIGKILL'));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let done = false;
-  void exited.then(() => (done = true));
-  let caught: Interrupted | undefined;
-  while (!done && caught === undefined) {
-    for (const gen of readdirSync(stateDir).filter((n) => n.startsWith('gen-'))) {
-      let files: string[];
-      try {
-        files = readdirSync(join(stateDir, gen));
-      } catch {
-        continue;
-      }
-      const partial = files.filter((f) => f.startsWith('segment-') && sizeOf(join(stateDir, gen, f)) > 0);
-      if (partial.length > 0 && !files.includes('plan.json')) {
-        child.kill('SIGKILL');
-        caught = {gen, files: files.map((f) => `${f} (${sizeOf(join(stateDir, gen, f))} bytes)`)};
-        break;
-      }
-    }
-    if (caught === undefined) await new Promise((r) => setImmediate(r));
-  }
+  await gate.inside(exited);
+  const current = readlinkSync(join(stateDir, 'current'));
+  const gens = readdirSync(stateDir).filter((n) => n.startsWith('gen-') && n !== current);
+  assert.equal(gens.length, 1, `one generation being written: ${gens.join(', ')}`);
+  const gen = gens[0] as string;
+  const files = readdirSync(join(stateDir, gen));
+  assert.ok(!files.includes('plan.json'), 'the generation is half-written: no plan.json yet');
+  assert.ok(files.some((f) => statSync(join(stateDir, gen, f)).size > 0), 'a segment file holds bytes');
+  child.kill('SIGKILL');
   await exited;
-  if (caught === undefined) assert.match(out, /loaded/, `child failed:\n${out}`);
-  return caught;
+  return {gen, files: files.map((f) => `${f} (${statSync(join(stateDir, gen, f)).size} bytes)`)};
 }
 
 test('a load killed by SIGKILL mid-write leaves the previous image staged, bootable, and replaceable', {timeout: 120_000}, async (t) => {
   const stateDir = tempStateDir(t);
   const sim = new SimBackend({stateDir});
   const previous = smallPlan(5);
-  let interrupted: Interrupted | undefined;
-  for (let attempt = 0; attempt < 5 && interrupted === undefined; attempt++) {
-    await sim.load(previous);
-    interrupted = await loadAndKill(stateDir);
-  }
-  assert.ok(interrupted !== undefined, 'the child was never caught mid-write');
+  await sim.load(previous);
+  const interrupted = await loadAndKill(t, stateDir);
   t.diagnostic(`killed while ${interrupted.gen} held ${interrupted.files.join(', ')}`);
 
   // The killed load's leftovers are there, but `current` still names the previous generation.

@@ -16,6 +16,13 @@ import type {Plan} from '../../src/plan/types.js';
 
 export const FLAT: MemoryMap = getProfile('flat-4g').memoryMap;
 
+/**
+ * A pid no process can have, for locks and temp files "left by a dead process" without waiting for a real one to
+ * die (and without its pid being reused): above Linux's PID_MAX_LIMIT (2^22, include/linux/threads.h) and
+ * FreeBSD's PID_MAX (99999, sys/sys/proc.h).
+ */
+export const NO_SUCH_PID = 4_194_305;
+
 export function tempStateDir(t: {after: (fn: () => void) => void}): string {
   const dir = mkdtempSync(join(tmpdir(), 'kexec-sim-'));
   t.after(() => rmSync(dir, {recursive: true, force: true}));

@@ -1,18 +1,24 @@
 // Where the config comes from: explicit path, env, project search, system directory; and that no script ever runs.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {existsSync} from 'node:fs';
-import {chmod, mkdir, mkdtemp, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
+import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
-import {setTimeout as sleep} from 'node:timers/promises';
+import {pathToFileURL} from 'node:url';
 import {KexecError} from '../../src/errors.js';
 import {loadConfig, systemConfigDir} from '../../src/config/load-config.js';
 import {unsafeConfigReason} from '../../src/config/config-file.js';
 
-/** A temp directory holding `files` (paths may contain '/'); a package.json at its root ends the project search. */
-async function tree(files: Record<string, string>): Promise<string> {
+type TestContext = {after: (fn: () => Promise<void>) => void};
+
+/**
+ * A temp directory holding `files` (paths may contain '/'), removed when the test ends; a package.json at its root
+ * ends the project search.
+ */
+async function tree(t: TestContext, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kexec-search-'));
+  t.after(() => rm(dir, {recursive: true, force: true}));
   for (const [name, text] of Object.entries({'package.json': '{"name": "fixture"}\n', ...files})) {
     await mkdir(dirname(join(dir, name)), {recursive: true});
     await writeFile(join(dir, name), text);
@@ -20,41 +26,47 @@ async function tree(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-/** Script text that leaves `marker` behind if anything ever evaluates it (CommonJS, ESM or TypeScript alike). */
-const sideEffect = (marker: string): string => `import('node:fs').then((fs) => fs.writeFileSync(${JSON.stringify(marker)}, 'ran'));\nthrow new Error('config script ran');\n`;
+/**
+ * Script text that, if anything ever evaluates it (CommonJS, ESM or TypeScript alike, all in this process: the
+ * config code spawns nothing), counts itself in a global before anything else, synchronously: by the time
+ * loadConfig() settles, a script it evaluated has run its first line, so the check needs no waiting.
+ */
+const RAN = 'kexecConfigScriptsRun';
+const sideEffect = `globalThis.${RAN} = (globalThis.${RAN} || 0) + 1;\nthrow new Error('config script ran');\n`;
 
-test('the project search walks up from cwd and stops at the directory holding package.json', async () => {
-  const dir = await tree({'.kexec-tsrc.yaml': 'backend: qemu\n', 'a/b/c/keep': ''});
+function scriptsRun(): number {
+  return (globalThis as Record<string, unknown>)[RAN] as number | undefined ?? 0;
+}
+
+test('the project search walks up from cwd and stops at the directory holding package.json', async (t) => {
+  const dir = await tree(t, {'.kexec-tsrc.yaml': 'backend: qemu\n', 'a/b/c/keep': ''});
   assert.deepEqual(await loadConfig({cwd: join(dir, 'a/b/c'), env: {}}), {config: {backend: 'qemu'}, source: join(dir, '.kexec-tsrc.yaml')});
 
-  const outer = await tree({'.kexec-tsrc.yaml': 'backend: qemu\n', 'inner/package.json': '{}\n'});
-  const sys = await tree({});
+  const outer = await tree(t, {'.kexec-tsrc.yaml': 'backend: qemu\n', 'inner/package.json': '{}\n'});
+  const sys = await tree(t, {});
   assert.deepEqual(await loadConfig({cwd: join(outer, 'inner'), env: {KEXEC_TS_SYSCONFDIR: sys}}), {config: {}, source: null});
 });
 
-test('search places in cosmiconfig order: package.json property, then .kexec-tsrc, .json, .yaml, .yml', async () => {
-  const dir = await tree({'.kexec-tsrc.json': '{"backend": "sim"}', '.kexec-tsrc.yml': 'backend: qemu\n'});
+test('search places in cosmiconfig order: package.json property, then .kexec-tsrc, .json, .yaml, .yml', async (t) => {
+  const dir = await tree(t, {'.kexec-tsrc.json': '{"backend": "sim"}', '.kexec-tsrc.yml': 'backend: qemu\n'});
   assert.equal((await loadConfig({cwd: dir, env: {}})).source, join(dir, '.kexec-tsrc.json'));
-  const withPkg = await tree({'package.json': '{"kexec-ts": {"backend": "native"}}', '.kexec-tsrc': 'backend: sim\n'});
+  const withPkg = await tree(t, {'package.json': '{"kexec-ts": {"backend": "native"}}', '.kexec-tsrc': 'backend: sim\n'});
   assert.deepEqual((await loadConfig({cwd: withPkg, env: {}})).config, {backend: 'native'});
 });
 
-test('script configs are never loaded by the search: .kexec-tsrc.{js,cjs,mjs,ts}, kexec-ts.config.js, .config/*', async () => {
-  const marker = join(await mkdtemp(join(tmpdir(), 'kexec-marker-')), 'ran');
+test('script configs are never loaded by the search: .kexec-tsrc.{js,cjs,mjs,ts}, kexec-ts.config.js, .config/*', async (t) => {
   const scripts = ['.kexec-tsrc.js', '.kexec-tsrc.cjs', '.kexec-tsrc.mjs', '.kexec-tsrc.ts', 'kexec-ts.config.js', 'kexec-ts.config.mjs', '.config/kexec-tsrc.js', '.config/kexec-tsrc'];
-  const dir = await tree(Object.fromEntries(scripts.map((s) => [s, s === '.config/kexec-tsrc' ? 'backend: sim\n' : sideEffect(marker)])));
-  const sys = await tree({});
+  const dir = await tree(t, Object.fromEntries(scripts.map((s) => [s, s === '.config/kexec-tsrc' ? 'backend: sim\n' : sideEffect])));
+  const sys = await tree(t, {});
   assert.deepEqual(await loadConfig({cwd: dir, env: {KEXEC_TS_SYSCONFDIR: sys}}), {config: {}, source: null});
 
-  const both = await tree({'.kexec-tsrc.js': sideEffect(marker), '.kexec-tsrc.yaml': 'backend: sim\n'});
+  const both = await tree(t, {'.kexec-tsrc.js': sideEffect, '.kexec-tsrc.yaml': 'backend: sim\n'});
   assert.deepEqual(await loadConfig({cwd: both, env: {}}), {config: {backend: 'sim'}, source: join(both, '.kexec-tsrc.yaml')});
-  await sleep(100);
-  assert.ok(!existsSync(marker), 'a config script was evaluated');
+  assert.equal(scriptsRun(), 0, 'a config script was evaluated');
 });
 
-test("cosmiconfig's meta config (.config/config.js in the working directory) is never evaluated", async () => {
-  const marker = join(await mkdtemp(join(tmpdir(), 'kexec-marker-')), 'ran');
-  const dir = await tree({'.config/config.js': sideEffect(marker), '.config/config.mjs': sideEffect(marker), '.kexec-tsrc.yaml': 'backend: sim\n'});
+test("cosmiconfig's meta config (.config/config.js in the working directory) is never evaluated", async (t) => {
+  const dir = await tree(t, {'.config/config.js': sideEffect, '.config/config.mjs': sideEffect, '.kexec-tsrc.yaml': 'backend: sim\n'});
   const previous = process.cwd();
   process.chdir(dir);
   try {
@@ -62,13 +74,11 @@ test("cosmiconfig's meta config (.config/config.js in the working directory) is 
   } finally {
     process.chdir(previous);
   }
-  await sleep(100);
-  assert.ok(!existsSync(marker), 'the meta config script was evaluated');
+  assert.equal(scriptsRun(), 0, 'the meta config script was evaluated');
 });
 
-test('an explicit script config is refused before it is read, as a usage error', async () => {
-  const marker = join(await mkdtemp(join(tmpdir(), 'kexec-marker-')), 'ran');
-  const dir = await tree({'.kexec-tsrc.js': sideEffect(marker)});
+test('an explicit script config is refused before it is read, as a usage error', async (t) => {
+  const dir = await tree(t, {'.kexec-tsrc.js': sideEffect});
   for (const options of [{explicitPath: '.kexec-tsrc.js'}, {env: {KEXEC_TS_CONFIG: join(dir, '.kexec-tsrc.js')}}]) {
     const err = await loadConfig({cwd: dir, env: {}, ...options}).catch((e: unknown) => e);
     assert.ok(err instanceof KexecError);
@@ -76,22 +86,30 @@ test('an explicit script config is refused before it is read, as a usage error',
     assert.equal(err.reason, 'config-executable');
     assert.ok(err.message.startsWith(`${join(dir, '.kexec-tsrc.js')}: refusing to load a .js configuration`));
   }
-  await sleep(100);
-  assert.ok(!existsSync(marker));
+  assert.equal(scriptsRun(), 0, 'the refused script was evaluated');
 });
 
-test('precedence: --config over KEXEC_TS_CONFIG over the project over the system directory', async () => {
-  const sys = await tree({'kexec-ts.yaml': 'backend: native\n'});
-  const dir = await tree({'.kexec-tsrc.yaml': 'backend: qemu\n', 'env.yaml': 'backend: sim\n', 'flag.yaml': 'profile: flat-4g\n'});
+test('the script text counts itself when evaluated as CommonJS or ESM (so the checks above can fail)', async (t) => {
+  const dir = await tree(t, {'probe.cjs': sideEffect, 'probe.mjs': sideEffect});
+  const before = scriptsRun();
+  assert.throws(() => createRequire(import.meta.url)(join(dir, 'probe.cjs')), /config script ran/);
+  await assert.rejects(import(pathToFileURL(join(dir, 'probe.mjs')).href), /config script ran/);
+  assert.equal(scriptsRun() - before, 2);
+  (globalThis as Record<string, unknown>)[RAN] = before;
+});
+
+test('precedence: --config over KEXEC_TS_CONFIG over the project over the system directory', async (t) => {
+  const sys = await tree(t, {'kexec-ts.yaml': 'backend: native\n'});
+  const dir = await tree(t, {'.kexec-tsrc.yaml': 'backend: qemu\n', 'env.yaml': 'backend: sim\n', 'flag.yaml': 'profile: flat-4g\n'});
   const env = {KEXEC_TS_SYSCONFDIR: sys, KEXEC_TS_CONFIG: join(dir, 'env.yaml')};
   assert.equal((await loadConfig({cwd: dir, env, explicitPath: 'flag.yaml'})).source, join(dir, 'flag.yaml'));
   assert.equal((await loadConfig({cwd: dir, env})).source, join(dir, 'env.yaml'));
   assert.equal((await loadConfig({cwd: dir, env: {...env, KEXEC_TS_CONFIG: ''}})).source, join(dir, '.kexec-tsrc.yaml'));
 });
 
-test('KEXEC_TS_SYSCONFDIR: the system-wide fallback, kexec-ts.json before kexec-ts.yaml', async () => {
-  const project = await tree({});
-  const sys = await tree({'kexec-ts.yaml': 'backend: sim\n'});
+test('KEXEC_TS_SYSCONFDIR: the system-wide fallback, kexec-ts.json before kexec-ts.yaml', async (t) => {
+  const project = await tree(t, {});
+  const sys = await tree(t, {'kexec-ts.yaml': 'backend: sim\n'});
   assert.deepEqual(await loadConfig({cwd: project, env: {KEXEC_TS_SYSCONFDIR: sys}}), {config: {backend: 'sim'}, source: join(sys, 'kexec-ts.yaml')});
   await writeFile(join(sys, 'kexec-ts.json'), '{"backend": "qemu"}\n');
   assert.deepEqual(await loadConfig({cwd: project, env: {KEXEC_TS_SYSCONFDIR: sys}}), {config: {backend: 'qemu'}, source: join(sys, 'kexec-ts.json')});
@@ -99,15 +117,15 @@ test('KEXEC_TS_SYSCONFDIR: the system-wide fallback, kexec-ts.json before kexec-
   assert.equal(systemConfigDir({KEXEC_TS_SYSCONFDIR: sys}), sys);
 });
 
-test('errors in the system-wide file name it and the line', async () => {
-  const sys = await tree({'kexec-ts.yaml': 'backend: sim\nstatedir: /var/db/kexec-ts\n'});
-  const err = await loadConfig({cwd: await tree({}), env: {KEXEC_TS_SYSCONFDIR: sys}}).catch((e: unknown) => e);
+test('errors in the system-wide file name it and the line', async (t) => {
+  const sys = await tree(t, {'kexec-ts.yaml': 'backend: sim\nstatedir: /var/db/kexec-ts\n'});
+  const err = await loadConfig({cwd: await tree(t, {}), env: {KEXEC_TS_SYSCONFDIR: sys}}).catch((e: unknown) => e);
   assert.ok(err instanceof KexecError);
   assert.equal(err.message, `${join(sys, 'kexec-ts.yaml')}:2: unknown key "statedir" (known: backend, stateDir, memmap, profile, pageSize, modulePath, env, loaderConf, host, native, sim); did you mean "stateDir"?`);
 });
 
-test('a world-writable config file is refused, found or named', async () => {
-  const dir = await tree({'.kexec-tsrc.yaml': 'native:\n  library: /tmp/evil.so\n'});
+test('a world-writable config file is refused, found or named', async (t) => {
+  const dir = await tree(t, {'.kexec-tsrc.yaml': 'native:\n  library: /tmp/evil.so\n'});
   await chmod(join(dir, '.kexec-tsrc.yaml'), 0o666);
   for (const options of [{}, {explicitPath: '.kexec-tsrc.yaml'}]) {
     const err = await loadConfig({cwd: dir, env: {}, ...options}).catch((e: unknown) => e);

@@ -3,7 +3,7 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
-import {chmod, mkdir, mkdtemp, readFile, stat, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -13,6 +13,7 @@ import {loadConfig} from '../../src/config/load-config.js';
 import {mergeConfig} from '../../src/config/merge-config.js';
 import {parseConfigText} from '../../src/config/parse-config.js';
 import {renderConfigTemplate, uncommentExamples} from '../../src/config/template.js';
+import {scratchDir} from '../helpers/scratch.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
 const CONFIG_TEMPLATE = join(TEMPLATES, 'config/kexec-ts.yaml');
@@ -40,7 +41,7 @@ test('templates are found from the module location', () => {
 });
 
 test('writeInitFiles writes the template (and the script) and refuses to overwrite unless forced', async () => {
-  const dir = join(await mkdtemp(join(tmpdir(), 'kexec-init-')), 'new', 'dir');
+  const dir = join(scratchDir('kexec-init-'), 'new', 'dir');
   const written = await writeInitFiles({dir, withScript: true, force: false});
   assert.deepEqual(written, [join(dir, '.kexec-tsrc.yaml'), join(dir, 'freebsd-update-kexec.sh')]);
   assert.equal(await readFile(written[0] ?? '', 'utf8'), await readFile(CONFIG_TEMPLATE, 'utf8'));
@@ -61,7 +62,7 @@ test('writeInitFiles writes the template (and the script) and refuses to overwri
 });
 
 test('in the system-wide directory init writes kexec-ts.yaml, which the fallback finds', async () => {
-  const sys = await mkdtemp(join(tmpdir(), 'kexec-sys-'));
+  const sys = scratchDir('kexec-sys-');
   const previous = process.env.KEXEC_TS_SYSCONFDIR;
   process.env.KEXEC_TS_SYSCONFDIR = sys;
   try {
@@ -76,7 +77,7 @@ test('in the system-wide directory init writes kexec-ts.yaml, which the fallback
 
 /** Runs the upgrade script with every command it calls replaced by a stub that logs its arguments. */
 async function runScript(args: string[], behaviour: {install?: number; load?: number; exec?: number} = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'kexec-script-'));
+  const dir = scratchDir('kexec-script-');
   const bin = join(dir, 'bin');
   const calls = join(dir, 'calls');
   await mkdir(bin);

@@ -1,16 +1,16 @@
 // Config files: every mistake in a hand-edited file is exit 2 with "file:line:" and the key, and only JSON/YAML parse.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {mkdtemp, writeFile} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {KexecError} from '../../src/errors.js';
 import {loadConfig} from '../../src/config/load-config.js';
 import {parseConfigText} from '../../src/config/parse-config.js';
 import {validateConfig} from '../../src/config/schema.js';
+import {scratchDir} from '../helpers/scratch.js';
 
 async function project(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kexec-config-'));
+  const dir = scratchDir('kexec-config-');
   await writeFile(join(dir, 'package.json'), files['package.json'] ?? '{"name": "fixture"}\n');
   for (const [name, text] of Object.entries(files)) if (name !== 'package.json') await writeFile(join(dir, name), text);
   return dir;

@@ -112,9 +112,8 @@ test('a 1 GiB-style header claiming 2^32 program headers fails fast without allo
   dv.setUint16(56, 0xffff, true);
   const shoff = Number(dv.getBigUint64(40, true));
   dv.setUint32(shoff + 44, 0xffffffff, true);
-  const started = process.hrtime.bigint();
+  // How fast it fails is measured by `npm run bench:limits`, not asserted here.
   expectBadInput(b, /program header table \(4294967295 entries/);
-  assert.ok(process.hrtime.bigint() - started < 1_000_000_000n);
 });
 
 test('extended numbering: counts and shstrndx from section 0', () => {

@@ -18,7 +18,7 @@ import {getProfile} from '../../src/memory/profiles.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
 import type {Plan} from '../../src/plan/types.js';
 import {buildFreeBsdKernel} from '../fixtures/freebsd-kernel.js';
-import {decodeMetadata, walkPreload} from '../helpers/modinfo-decoder.js';
+import {MODINFO, MODINFOMD_X86, decodeMetadata, walkPreload} from '../helpers/modinfo-decoder.js';
 import {PhysicalMemory} from '../helpers/physical-memory.js';
 
 const fake = (values: Record<string, Uint8Array | undefined>): SysctlReader => async (name) => values[name];
@@ -56,6 +56,13 @@ function kernelMetadata(plan: Plan): ReturnType<typeof decodeMetadata> {
   assert.equal(h.kind, 'freebsd');
   const md = walkPreload(PhysicalMemory.ofSegments(plan.segments), h.metadata);
   return decodeMetadata(md.files[0] as (typeof md.files)[number], 'amd64');
+}
+
+/** The raw bytes of the kernel's MODINFOMD_EFI_MAP record. */
+function efiMapRecord(plan: Plan): Uint8Array | undefined {
+  assert.equal(plan.handoff.kind, 'freebsd');
+  const md = walkPreload(PhysicalMemory.ofSegments(plan.segments), plan.handoff.metadata);
+  return md.files[0]?.records.find((r) => r.type === (MODINFO.METADATA | MODINFOMD_X86.EFI_MAP))?.data;
 }
 
 test('machdep.smap (bios_smap_xattr, 24 bytes) becomes packed bios_smap (20 bytes) entries', () => {
@@ -98,12 +105,14 @@ test('the running system\'s EFI map becomes MODINFOMD_EFI_MAP, exactly its decla
   assert.equal(md.smap, undefined);
   assert.equal(md.efiMap?.descriptors.length, 3);
   assert.equal(md.efiMap?.descriptors[2]?.physStart, 2n << 32n);
+  assert.deepEqual(efiMapRecord(plan), running.subarray(0, 32 + 3 * 48), 'the record holds the declared bytes, the 16 after them left out');
   assert.match(plan.notes.join('\n'), /sysctl machdep\.efi_map: 16 bytes past the size its header declares were left out/);
 
   const given = join(dir, 'efi.bin');
   writeFileSync(given, efiMap(1));
   const {plan: p2} = await planFiles({image: kernel, modules: [], loaderConf: [], target: target(running), efiMap: given});
   assert.equal(kernelMetadata(p2).efiMap?.descriptors.length, 1);
+  assert.deepEqual(efiMapRecord(p2), efiMap(1), '--efi-map wins over the running system\'s map');
 
   const {plan: p3} = await planFiles({image: kernel, modules: [], loaderConf: [], profile: 'amd64-4g'});
   const m3 = kernelMetadata(p3);

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * Runs the test files (`node --import tsx --test`) several at a time, the slow ones first: node's runner starts
+ * files in the order given, so a QEMU boot or a property run started last would be the whole tail of the run.
+ * Much of a test file's time is waiting (process start, QEMU, fsync), so more files than cores pay off.
+ *
+ *   node scripts/run-tests.mjs                       # every test/**\/*.test.ts
+ *   node scripts/run-tests.mjs test/sim              # the files under these paths
+ *   KEXEC_TEST_CONCURRENCY=1 node scripts/run-tests.mjs   # one file at a time (default: cores + 2)
+ *
+ * Exit status: the runner's.
+ */
+import {spawn} from 'node:child_process';
+import {readdirSync, statSync} from 'node:fs';
+import {availableParallelism} from 'node:os';
+import {join, relative} from 'node:path';
+import {URL, fileURLToPath} from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Files or folders (relative to the root) that take longest, longest first: they start before the rest. */
+const SLOW_FIRST = [
+  'test/qemu/qemu-boot.test.ts',
+  'test/qemu/qemu-probe.test.ts',
+  'test/qemu/cli-boot.test.ts',
+  'test/qemu/shim-boot.test.ts',
+  'test/property/',
+  'test/corpus/plan-reconstruct.test.ts',
+  'test/lifecycle/',
+  'test/freebsd-deps/',
+  'test/qemu/',
+  'test/probe/',
+  'test/sim/',
+];
+
+function testFiles(path) {
+  if (statSync(path).isFile()) return path.endsWith('.test.ts') ? [path] : [];
+  return readdirSync(path).sort().flatMap((name) => testFiles(join(path, name)));
+}
+
+function rank(file) {
+  const i = SLOW_FIRST.findIndex((p) => (p.endsWith('/') ? file.startsWith(p) : file === p));
+  return i < 0 ? SLOW_FIRST.length : i;
+}
+
+const roots = process.argv.slice(2);
+const files = [...new Set((roots.length > 0 ? roots : ['test']).flatMap((p) => testFiles(join(ROOT, p))))]
+  .map((f) => relative(ROOT, f))
+  .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+if (files.length === 0) {
+  process.stderr.write(`run-tests: no *.test.ts under ${roots.join(' ')}\n`);
+  process.exit(2);
+}
+
+const env = process.env.KEXEC_TEST_CONCURRENCY;
+const concurrency = env === undefined || env === '' ? availableParallelism() + 2 : Number(env);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  process.stderr.write(`run-tests: KEXEC_TEST_CONCURRENCY must be a whole number >= 1, not ${JSON.stringify(env)}\n`);
+  process.exit(2);
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+child.on('exit', (code, signal) => {
+  if (signal !== null) process.kill(process.pid, signal);
+  else process.exitCode = code ?? 1;
+});
