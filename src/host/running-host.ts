@@ -10,6 +10,7 @@ import {KexecError} from '../errors.js';
 import {RootFs} from '../io/root-fs.js';
 import {BINARY_SYSCTLS, HOST_COMMANDS, TEXT_SYSCTLS, type HostFacts, type SourcedBytes, type SourcedText} from './host-facts.js';
 import {parseKenv} from './kenv-text.js';
+import {parseUname} from './snapshot.js';
 import {parseSysctlText} from './sysctl-text.js';
 import {SYSCTL} from './sysctl.js';
 
@@ -18,9 +19,21 @@ const exec = promisify(execFile);
 export const KENV = '/bin/kenv';
 export const UNAME = '/usr/bin/uname';
 
+/**
+ * For tests only: run the commands from under `commandRoot` (STUB/sbin/sysctl for /sbin/sysctl), read files from
+ * `root`, and pretend to be on `platform`. Nothing in the CLI sets these.
+ */
+export interface RunningHostOptions {
+  readonly platform?: string;
+  readonly commandRoot?: string;
+  readonly root?: string;
+}
+
+let commandRoot = '';
+
 async function output(argv: readonly string[], notes: string[]): Promise<string | undefined> {
   try {
-    const {stdout} = await exec(argv[0] as string, argv.slice(1), {encoding: 'utf8', maxBuffer: 16 << 20});
+    const {stdout} = await exec(`${commandRoot}${argv[0] as string}`, argv.slice(1), {encoding: 'utf8', maxBuffer: 16 << 20});
     return stdout;
   } catch (e) {
     notes.push(`\`${argv.join(' ')}\` failed: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`);
@@ -30,7 +43,7 @@ async function output(argv: readonly string[], notes: string[]): Promise<string 
 
 async function binarySysctl(name: string): Promise<Uint8Array | undefined> {
   try {
-    const {stdout} = await exec(SYSCTL, ['-b', name], {encoding: 'buffer', maxBuffer: 16 << 20});
+    const {stdout} = await exec(`${commandRoot}${SYSCTL}`, ['-b', name], {encoding: 'buffer', maxBuffer: 16 << 20});
     return stdout.length > 0 ? new Uint8Array(stdout) : undefined;
   } catch {
     return undefined;
@@ -38,9 +51,11 @@ async function binarySysctl(name: string): Promise<Uint8Array | undefined> {
 }
 
 /** The running system's facts; only on FreeBSD. */
-export async function runningHostFacts(): Promise<HostFacts> {
-  if (process.platform !== 'freebsd') {
-    throw new KexecError('usage', `this is ${process.platform}, not FreeBSD: there is no running FreeBSD host to read`, {
+export async function runningHostFacts(o: RunningHostOptions = {}): Promise<HostFacts> {
+  const platform = o.platform ?? process.platform;
+  commandRoot = o.commandRoot ?? '';
+  if (platform !== 'freebsd') {
+    throw new KexecError('usage', `this is ${platform}, not FreeBSD: there is no running FreeBSD host to read`, {
       reason: 'not-freebsd', hint: 'plan against a host snapshot with --host DIR (made on the host with `kexec-ts host capture DIR`)',
     });
   }
@@ -61,10 +76,9 @@ export async function runningHostFacts(): Promise<HostFacts> {
     const out = await output(argv, notes);
     if (out !== undefined) commands.set(name, {value: out, source: argv.join(' ')});
   }
-  const uname = (await output([UNAME, '-mr'], notes))?.trim().split(/\s+/);
+  const uname = parseUname(await output([UNAME, '-mr'], notes));
   return {
-    source: 'this host',
-    ...(uname !== undefined && uname.length >= 2 ? {release: uname[0] as string, machine: uname[uname.length - 1] as string} : {}),
-    kenv: kenv.vars, kenvSource: 'kenv', sysctl, binary, root: new RootFs('/'), commands, notes,
+    source: 'this host', ...uname,
+    kenv: kenv.vars, kenvSource: 'kenv', sysctl, binary, root: new RootFs(o.root ?? '/'), commands, notes,
   };
 }

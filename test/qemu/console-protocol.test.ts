@@ -63,7 +63,8 @@ for (const c of CASES) test(`parse: ${c.name}`, () => c.check(parseProbeConsole(
 test('cleanConsoleLine drops escape sequences, carriage returns and control characters', () => {
   assert.equal(cleanConsoleLine('\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r'), 'SeaBIOS (version 1.16.2)');
   assert.equal(cleanConsoleLine('PROBE OK\r'), 'PROBE OK');
-  assert.equal(cleanConsoleLine('a\x00b\x07c\tTab  '), 'abc\tTab');
+  assert.equal(cleanConsoleLine('a\x00b\x07c\tTab  '), 'abc\tTab  ', 'trailing spaces are kept: a value may end with them');
+  assert.equal(probePart(cleanConsoleLine('PROBE ENV acpi.oem=BOCHS \r')), 'PROBE ENV acpi.oem=BOCHS ', 'acpi.oem="BOCHS " as the loader sets it on QEMU');
   assert.equal(cleanConsoleLine('\x1b]0;title\x07PROBE OK'), 'PROBE OK');
 });
 

@@ -16,11 +16,10 @@ import assert from 'node:assert/strict';
 import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {parseProbeConsole} from '../../src/backend/qemu/console-protocol.js';
 import {createQemuBackend, type QemuArch} from '../../src/backend/qemu/index.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
 import {KexecError} from '../../src/errors.js';
-import {planBytes, qemuSkip, tempDir, zlibCrc32} from './qemu-fixtures.js';
+import {bootProbe, planBytes, qemuSkip, tempDir, zlibCrc32} from './qemu-fixtures.js';
 
 const BUILD = process.env.KEXEC_TS_PROBE_BUILD ?? fileURLToPath(new URL('../../examples/probe-kernel/build/', import.meta.url));
 
@@ -109,13 +108,7 @@ describe('qemu: the probe reports root, ACPI, hints, memory map record and FW_HA
         [c.table.flag]: tableFile, ...(c.fwHandle === undefined ? {} : {fwHandle: c.fwHandle}),
         target: await backend.target(),
       });
-      await backend.load(plan);
-      const report = await backend.exec({});
-      for (const l of report.lines) t.diagnostic(l);
-      assert.match(report.lines.at(-1) ?? '', /^qemu: PROBE OK and the plan agrees/);
-
-      const seen = parseProbeConsole(report.lines);
-      assert.deepEqual(seen.malformed, []);
+      const seen = await bootProbe(backend, plan, t);
       assert.deepEqual(seen.root, ROOT_CANDIDATES);
       assert.equal(seen.acpi, c.rsdpParsed);
       assert.deepEqual(seen.hints, HINTS);
