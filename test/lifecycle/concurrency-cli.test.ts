@@ -97,7 +97,7 @@ describe('concurrent and interrupted loads (256 MiB image)', {skip: CLI_SKIP}, (
         if (busy.length === 1) {
           overlapped = true;
           assert.equal(staged?.digest, last.plan.digest, 'the winner is staged');
-          const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', ...sim(state), '--json']), 0, 'exec of the winner'));
+          const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--json']), 0, 'exec of the winner'));
           assert.equal(boot.digest, last.plan.digest);
           assert.equal(boot.segmentsVerified, last.plan.segments.length);
         } else {
@@ -128,7 +128,7 @@ describe('concurrent and interrupted loads (256 MiB image)', {skip: CLI_SKIP}, (
         assert.deepEqual(st.staged.files, [small], 'status still shows the previous image');
         assert.ok(existsSync(join(state, seen.gen)), 'the half-written generation is still there before the next locked operation');
 
-        const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', ...sim(state), '--json']), 0, 'exec after the kill'));
+        const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--json']), 0, 'exec after the kill'));
         assert.equal(boot.digest, previous.plan.digest);
         assert.equal(boot.segmentsVerified, previous.plan.segments.length);
         const left = readdirSync(state).filter((n) => n.startsWith('gen-') || n.startsWith('lock') || n.startsWith('.current'));
