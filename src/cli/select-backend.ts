@@ -8,7 +8,7 @@
  * while the operator believes the host is staged would make the following `exec --yes` a no-op reboot report. The backends are imported only when chosen, so `plan` and `inspect` never load them.
  * Files named by settings (a memory map) are read here and handed to the backend as values.
  */
-import {existsSync} from 'node:fs';
+import {existsSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import type {Backend, BackendName} from '../backend/types.js';
 import type {EffectiveConfig} from '../config/merge-config.js';
@@ -46,13 +46,30 @@ export async function selectBackend(settings: EffectiveConfig, options: SelectOp
     const profile = settings['sim.profile'].value ?? settings.profile.value;
     const arch = options.arch ?? (profile === 'arm64-virt-2g' ? 'arm64' : 'amd64');
     const [{createQemuBackend}, {defaultStateDir}] = await Promise.all([import('../backend/qemu/index.js'), import('../backend/sim/state-dir.js')]);
-    return {backend: createQemuBackend({stateDir: settings.stateDir.value ?? defaultStateDir(), arch}), why: `backend qemu (${settings.backend.source}, ${arch})`};
+    return {backend: createQemuBackend({stateDir: stateDirectory(settings.stateDir.value ?? defaultStateDir()), arch}), why: `backend qemu (${settings.backend.source}, ${arch})`};
   }
   if (chosen === 'native') return {backend: await usableNative(settings, settings.backend.source), why: `backend native (${settings.backend.source})`};
   if (chosen === 'sim') return {backend: await simBackend(settings), why: `backend sim (${settings.backend.source})`};
   const platform = hostPlatform();
   if (platform === 'freebsd') return {backend: await usableNative(settings, 'the default on FreeBSD'), why: 'backend native (FreeBSD, kexec_load bound)'};
   return {backend: await simBackend(settings), why: `backend sim (not FreeBSD: ${platform})`};
+}
+
+/** A state directory that exists as something else (a file) is a usage mistake, named before anything is read. */
+function stateDirectory(dir: string): string {
+  let isDir: boolean | undefined;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    return dir; // missing (created at the first load) or unreadable: the store names the errno
+  }
+  if (!isDir) {
+    throw new KexecError('usage', `state directory ${dir} is not a directory`, {
+      reason: 'state-dir-not-directory',
+      hint: 'give --state-dir (or config stateDir) a directory; nothing was read or changed',
+    });
+  }
+  return dir;
 }
 
 /** The native backend, probed: exit 5 with the probe's reason when kexec_load cannot be bound. */
@@ -84,7 +101,7 @@ async function nativeBackend(s: EffectiveConfig): Promise<Backend> {
  */
 async function simBackend(s: EffectiveConfig): Promise<Backend> {
   const [{SimBackend}, {defaultStateDir}] = await Promise.all([import('../backend/sim/sim-backend.js'), import('../backend/sim/state-dir.js')]);
-  const stateDir = s.stateDir.value ?? defaultStateDir();
+  const stateDir = stateDirectory(s.stateDir.value ?? defaultStateDir());
   const exists = existsSync(join(stateDir, 'machine.json'));
   const applies = (source: string): boolean => source === 'flag' || !exists;
   const profileSetting = s['sim.profile'].value !== undefined ? s['sim.profile'] : s.profile;

@@ -2,7 +2,8 @@
  * Never a silent fallback (issue 10): a native backend that cannot be used fails every backend command with exit 5
  * and the reason, whether it was asked for (--backend native with an unusable library) or is the default because
  * the system reports FreeBSD (the KEXEC_TS_PLATFORM test hook). The simulated machine's state directory stays
- * untouched: nothing was quietly staged there instead.
+ * untouched: nothing was quietly staged there instead. Also the backend choice's ordinary mistake: a state directory
+ * that is a file is exit 2 naming it, not an internal error.
  */
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,5 +59,16 @@ describe('no silent fallback to the simulated machine', {skip: IN_PROCESS_SKIP},
     const r = await cli(['load', '--config', s.cfg, '--backend', 'sim', s.image], {env: {KEXEC_TS_PLATFORM: 'freebsd'}});
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /staged .* on the sim backend/);
+  });
+
+  test('a state directory that is a file: exit 2 naming it, for sim and qemu alike, never an internal error', async (t) => {
+    const s = setup(t, []);
+    for (const backend of ['sim', 'qemu']) {
+      for (const cmd of [['status'], ['unload'], ['load', s.image], ['exec', '--yes']]) {
+        const r = await cli([...cmd, '--backend', backend, '--state-dir', s.image]);
+        assert.equal(r.code, 2, `${backend} ${cmd.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`^kexec-ts: state directory ${s.image.replace(/[.]/g, '\\.')} is not a directory$`, 'm'));
+      }
+    }
   });
 });
