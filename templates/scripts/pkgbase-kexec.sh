@@ -9,9 +9,8 @@
 #   2. bectl create BE; bectl mount BE MNT
 #   3. pkg -r MNT upgrade -y           upgrade the new environment's base (and packages) only
 #   4. bectl activate BE               a later firmware reboot, or the fallback below, lands in it too
-#   5. kexec-ts load MNT/boot/kernel/kernel, modules from MNT/boot/kernel and MNT/boot/modules, MNT's
-#      loader.conf, vfs.root.mountfrom=zfs:POOL/ROOT/BE, kernelname=/boot/kernel/kernel (the path as the new
-#      root sees it; freebsd-update and kldxref read kern.bootfile)
+#   5. kexec-ts load --root MNT: the kernel, modules and environment the loader would take from the new
+#      environment's /boot (kernelname as the new root sees it), with vfs.root.mountfrom=zfs:POOL/ROOT/BE
 #   6. bectl umount BE; kexec-ts exec --yes (the clean exec)
 #   7. shutdown -r now                 when 5 or 6 fails: the activated BE boots normally
 #
@@ -94,8 +93,8 @@ esac
 
 if [ "$DRY_RUN" -eq 1 ]; then
 	printf 'would run: bectl create %s; bectl mount %s MNT; pkg -r MNT upgrade -y; bectl activate %s\n' "$BE" "$BE" "$BE"
-	printf 'would run: %s load --env vfs.root.mountfrom=zfs:%s ... MNT/boot/kernel/kernel\n' "$KEXEC_TS" "$beroot"
-	"$KEXEC_TS" load --dry-run "$(sysctl -n kern.bootfile)" || exit $?
+	printf 'would run: %s load --root MNT --env vfs.root.mountfrom=zfs:%s\n' "$KEXEC_TS" "$beroot"
+	"$KEXEC_TS" load --dry-run || exit $?
 	printf 'dry run: nothing was created, installed, staged or rebooted\n'
 	exit 0
 fi
@@ -111,11 +110,9 @@ if ! pkg -r "$mnt" upgrade -y; then
 fi
 bectl activate "$BE" || fail "bectl activate $BE failed"
 
-set -- --module-path "$mnt/boot/kernel;$mnt/boot/modules" --env "vfs.root.mountfrom=zfs:$beroot" --env kernelname=/boot/kernel/kernel
-[ -f "$mnt/boot/loader.conf" ] && set -- "$@" --loader-conf "$mnt/boot/loader.conf"
-log notice "staging $mnt/boot/kernel/kernel with root zfs:$beroot"
+log notice "staging the kernel of $BE (mounted on $mnt) with root zfs:$beroot"
 staged=0
-"$KEXEC_TS" load "$@" "$mnt/boot/kernel/kernel" || staged=$?
+"$KEXEC_TS" load --root "$mnt" --env "vfs.root.mountfrom=zfs:$beroot" || staged=$?
 bectl umount "$BE" || log warning "bectl umount $BE failed"
 [ "$staged" -eq 0 ] || reboot_normally "$KEXEC_TS load failed (status $staged)"
 log notice "staged; clean exec into boot environment $BE"

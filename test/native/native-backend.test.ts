@@ -222,7 +222,7 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     const recordFile = join(dir, 'records', 'staged.json');
     writeFileSync(recordFile, JSON.stringify({...JSON.parse(readFileSync(recordFile, 'utf8')), nextboot}));
     const log = freshLog();
-    await rejects(backend().exec({}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
+    await rejects(backend().exec({now: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
     assert.deepEqual(readMockLog(log).reboots, [0x1000000]);
     assert.equal(readFileSync(nextboot, 'latin1'), 'nextboot_enable="NO" \nkernel="kernel.old"\n');
   });

@@ -34,7 +34,7 @@ function onPty(args: readonly string[], cols: number, input = ''): Promise<{code
   });
 }
 
-const STEPS = [/Using the backend sim \(flag\) on amd64$/, /Read .*kernel \(10\.\d KiB, ELF64\)$/, /Planned 3 file\(s\) into 2\/16 segments/, /Digest [0-9a-f]{16}/, /Staged on the sim backend \(2 segments/];
+const STEPS = [/Using the backend sim \(flag\) on amd64$/, /Read .*kernel \(\d+\.\d KiB, ELF64\)$/, /Planned 3 file\(s\) into 2\/16 segments/, /Digest [0-9a-f]{16}/, /Staged on the sim backend \(2 segments/];
 
 describe('on a terminal', {skip: CLI_SKIP || SCRIPT_SKIP}, () => {
   test('load on a 0-column terminal: one line per step, no line of one character', async (t) => {

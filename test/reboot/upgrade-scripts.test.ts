@@ -30,7 +30,7 @@ const DEFAULT_STUBS: Record<string, string> = {
   'sysrc': 'echo "${STUB_FINAL_ENABLE:-NO}"',
   'freebsd-update': 'case "$1" in updatesready) exit "${STUB_READY:-0}" ;; install) printf "%s\\n" "${STUB_INSTALL_OUT:-Installing updates... done.}"; exit "${STUB_INSTALL_STATUS:-0}" ;; esac',
   'kexec-ts': 'case "$1" in load) exit "${STUB_LOAD_STATUS:-0}" ;; exec) exit "${STUB_EXEC_STATUS:-5}" ;; esac',
-  'bectl': 'case "$1" in mount) mkdir -p "$3/boot" && echo \'kernel="kernel"\' > "$3/boot/loader.conf" ;; esac',
+  'bectl': 'exit 0',
   'pkg': 'exit "${STUB_PKG_STATUS:-0}"',
 };
 
@@ -134,7 +134,7 @@ describe('pkgbase-kexec.sh', () => {
     assert.match(mnt, /^TMP\/pkgbase-kexec\.\w+$/);
     assert.deepEqual(r.calls, [
       'bectl check', 'kenv -q vfs.root.mountfrom', 'bectl create up1', `bectl mount up1 ${mnt}`, `pkg -r ${mnt} upgrade -y`, 'bectl activate up1',
-      `kexec-ts load --module-path ${mnt}/boot/kernel;${mnt}/boot/modules --env vfs.root.mountfrom=zfs:zroot/ROOT/up1 --env kernelname=/boot/kernel/kernel --loader-conf ${mnt}/boot/loader.conf ${mnt}/boot/kernel/kernel`,
+      `kexec-ts load --root ${mnt} --env vfs.root.mountfrom=zfs:zroot/ROOT/up1`,
       'bectl umount up1', 'kexec-ts exec --yes', 'shutdown -r now',
     ]);
   });
