@@ -59,6 +59,8 @@ export interface BackendStatus {
 export interface ExecOptions {
   /** Exec even when nothing is recorded as staged (native: reboot(RB_KEXEC) then reboots normally). */
   readonly force?: boolean;
+  /** Native: reboot(RB_KEXEC) at once, skipping the clean shutdown (src/backend/native/clean-exec.ts). */
+  readonly now?: boolean;
 }
 
 /** The boot report of the simulated machine (and of QEMU): what the new kernel would find. */
@@ -100,4 +102,6 @@ export interface Backend {
   status(): Promise<BackendStatus>;
   /** Boots the staged image. The native backend does not return on success. */
   exec(options: ExecOptions): Promise<BootReport>;
+  /** The steps exec would take, for `exec --dry-run` (backends with no steps of their own leave it out). */
+  describeExec?(options: ExecOptions): Promise<string[]>;
 }

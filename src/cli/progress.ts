@@ -1,12 +1,19 @@
 /**
  * Progress for long commands: a listr2 task list rendered on stderr (never stdout, so --json stays parseable),
- * redrawn in place on a terminal and one line per event otherwise (CI logs, pipes).
+ * redrawn in place on a terminal and one line per event otherwise (CI logs, pipes, and a serial console, whose
+ * terminal reports 0 columns: redrawing in 0 columns printed one character per line). `quiet` prints nothing.
  */
 import {Listr, ListrLogger, ProcessOutput, type ListrTask} from 'listr2';
 
 export type Step<C> = ListrTask<C>;
 
-export async function runSteps<C extends object>(steps: Step<C>[], ctx: C): Promise<C> {
+/** Whether stderr can take in-place redraws: a terminal that reports a width. */
+export function redrawable(stream: NodeJS.WriteStream = process.stderr): boolean {
+  return stream.isTTY === true && typeof stream.columns === 'number' && stream.columns > 0;
+}
+
+export async function runSteps<C extends object>(steps: Step<C>[], ctx: C, options: {quiet?: boolean} = {}): Promise<C> {
+  if (options.quiet === true) return new Listr<C, 'silent', 'silent'>(steps, {ctx, concurrent: false, exitOnError: true, renderer: 'silent'}).run();
   const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)});
   const list = new Listr<C>(steps, {
     ctx,
@@ -14,7 +21,7 @@ export async function runSteps<C extends object>(steps: Step<C>[], ctx: C): Prom
     exitOnError: true,
     renderer: 'default',
     fallbackRenderer: 'simple',
-    fallbackRendererCondition: () => process.stderr.isTTY !== true,
+    fallbackRendererCondition: () => !redrawable(),
     rendererOptions: {logger},
     fallbackRendererOptions: {logger},
   });

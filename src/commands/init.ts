@@ -9,8 +9,9 @@ export default class Init extends BaseCommand {
   static override summary = 'Write a commented configuration file (and an upgrade script).';
   static override description =
     'Writes every configuration key, commented out with its default, to DIR (default: the current directory as ' +
-    '.kexec-tsrc.yaml; /usr/local/etc as kexec-ts.yaml). --script adds freebsd-update-kexec.sh, which loads the newly ' +
-    'installed kernel after freebsd-update and reboots into it, falling back to a normal reboot when the load fails.';
+    '.kexec-tsrc.yaml; /usr/local/etc as kexec-ts.yaml). --script adds freebsd-update-kexec.sh, which installs ' +
+    'fetched updates (both stages of a release upgrade), loads the new kernel and boots it with a clean exec, falling ' +
+    'back to a normal reboot when staging fails.';
   static override flags = {
     dir: Flags.string({description: 'where to write (default: the current directory)', helpValue: 'DIR'}),
     script: Flags.boolean({description: 'also write the scripted-upgrade helper'}),

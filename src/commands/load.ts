@@ -47,6 +47,7 @@ export default class Load extends BaseCommand {
     ...planFlags,
     ...backendFlags,
     'dry-run': Flags.boolean({description: 'plan and validate against the backend, but stage nothing'}),
+    quiet: Flags.boolean({char: 'q', description: 'no progress lines on stderr (errors are still printed)'}),
   };
   static override examples = [
     '<%= config.bin %> load /boot/kernel/kernel',
@@ -92,6 +93,7 @@ export default class Load extends BaseCommand {
         }},
       ],
       {},
+      {quiet: flags.quiet},
     );
     const plan = ctx.plan as Plan;
     if (!this.jsonEnabled()) {

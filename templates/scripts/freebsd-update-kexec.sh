@@ -1,37 +1,42 @@
 #!/bin/sh
 #
-# freebsd-update-kexec.sh: install FreeBSD updates, then reboot into the new kernel with kexec-ts instead of
-# going through the firmware and the boot loader again.
+# freebsd-update-kexec.sh: install fetched FreeBSD updates, then boot the new kernel with kexec-ts instead of
+# going through the firmware and the loader again. Installed by the port as
+# /usr/local/libexec/kexec-ts/freebsd-update-kexec.sh, and by `kexec-ts init --script`.
 #
-#   1. freebsd-update install   (skip with --no-install after `make installkernel`)
-#   2. kexec-ts load KERNEL     kexec-ts reads /boot/loader.conf itself (modules, module_path, environment;
-#                               see loaderConf in the kexec-ts config), so only the kernel is named here
-#   3. kexec-ts exec --yes      boot the staged kernel
-#   4. shutdown -r now          a normal reboot when 2 or 3 fails, so the machine still comes up on the new kernel
+#   1. freebsd-update updatesready   exit 2: nothing to install, stop here (usr.sbin/freebsd-update, cmd_updatesready)
+#   2. freebsd-update install        a release upgrade installs the kernel only and asks for a reboot before the
+#                                    rest ("Kernel updates have been installed"): that is the two-stage case, and
+#                                    a marker in /var/db/kexec-ts makes the rc.d script finish `install` at boot
+#   3. kexec-ts load KERNEL          default: kern.bootfile, the kernel freebsd-update installs over (KERNELDIR);
+#                                    kexec-ts reads /boot/loader.conf itself for modules and environment
+#   4. kexec-ts exec --yes           the clean exec: rc.shutdown, processes terminated, reboot(RB_KEXEC)
+#   5. shutdown -r now               when 3 or 4 fails: a normal reboot boots the same new kernel
 #
-# A failed install stops the script without rebooting. Progress goes to stderr and to syslog (logger(1), tag
-# freebsd-update-kexec). --dry-run prints what would be done and changes nothing.
+#   --finish     (rc.d kexec_ts start, at boot) run the pending second `freebsd-update install`, once
+#   --dry-run    check updatesready and run `kexec-ts load --dry-run`; installs, stages and reboots nothing
+#   --kernel K   boot K instead of kern.bootfile
 #
-# Environment: KEXEC_TS (default kexec-ts), FREEBSD_UPDATE (default freebsd-update).
-# Installed by `kexec-ts init --script`.
+# A failed install stops without rebooting. Progress goes to stderr and to syslog (tag freebsd-update-kexec).
+# Environment: KEXEC_TS (default kexec-ts), FREEBSD_UPDATE (default freebsd-update), KEXEC_TS_DB (default
+# /var/db/kexec-ts).
 
 set -eu
 
 PROG=freebsd-update-kexec
-KERNEL=/boot/kernel/kernel
+PATH="${PATH:+$PATH:}/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin"
 KEXEC_TS=${KEXEC_TS:-kexec-ts}
 FREEBSD_UPDATE=${FREEBSD_UPDATE:-freebsd-update}
+DB=${KEXEC_TS_DB:-/var/db/kexec-ts}
+PENDING=$DB/freebsd-update-pending
+KERNEL=
 DRY_RUN=0
-INSTALL=1
+FINISH=0
 
 usage() {
 	cat <<USAGE
-usage: $PROG [--dry-run] [--no-install] [--kernel PATH]
-
-  -n, --dry-run     print the commands instead of running them
-  --no-install      do not run freebsd-update install (the kernel is already installed)
-  --kernel PATH     kernel to boot (default: /boot/kernel/kernel)
-  -h, --help        this text
+usage: $PROG [--dry-run] [--kernel PATH]
+       $PROG --finish
 USAGE
 }
 
@@ -45,24 +50,21 @@ log() {
 	fi
 }
 
-# run COMMAND...: run it, or only print it in a dry run.
-run() {
-	if [ "$DRY_RUN" -eq 1 ]; then
-		printf 'would run: %s\n' "$*"
-		return 0
-	fi
-	"$@"
+# reboot_normally REASON: the fallback, a plain shutdown(8) reboot into the same new kernel.
+reboot_normally() {
+	log err "$1; falling back to a normal reboot: shutdown -r now"
+	exec shutdown -r now
 }
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n | --dry-run) DRY_RUN=1 ;;
-	--no-install) INSTALL=0 ;;
+	--finish) FINISH=1 ;;
 	--kernel)
-		if [ $# -lt 2 ]; then
+		[ $# -ge 2 ] || {
 			usage >&2
 			exit 2
-		fi
+		}
 		KERNEL=$2
 		shift
 		;;
@@ -82,44 +84,74 @@ done
 
 if [ "$DRY_RUN" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
 	printf '%s: must run as root (or use --dry-run)\n' "$PROG" >&2
-	exit 1
+	exit 2
 fi
 
-if [ "$INSTALL" -eq 1 ]; then
-	log notice "installing updates: $FREEBSD_UPDATE install"
-	run "$FREEBSD_UPDATE" install || {
+if [ "$FINISH" -eq 1 ]; then
+	[ -f "$PENDING" ] || exit 0
+	# One shot: removed before the install runs, so a failing install cannot run at every boot.
+	rm -f "$PENDING"
+	log notice "finishing the upgrade after the kexec into $(sysctl -n kern.bootfile): $FREEBSD_UPDATE install"
+	if "$FREEBSD_UPDATE" install; then
+		log notice "upgrade installed; if it asks, upgrade packages and run $FREEBSD_UPDATE install once more"
+		exit 0
+	fi
+	status=$?
+	log err "$FREEBSD_UPDATE install failed (status $status); finish it by hand"
+	exit "$status"
+fi
+
+ready=0
+"$FREEBSD_UPDATE" updatesready >/dev/null || ready=$?
+case $ready in
+0) ;;
+2)
+	log notice "no updates are available to install; nothing to do"
+	exit 0
+	;;
+*)
+	log err "$FREEBSD_UPDATE updatesready failed (status $ready); not rebooting"
+	exit "$ready"
+	;;
+esac
+
+[ -n "$KERNEL" ] || KERNEL=$(sysctl -n kern.bootfile)
+
+if [ "$DRY_RUN" -eq 1 ]; then
+	printf 'would run: %s install\n' "$FREEBSD_UPDATE"
+	"$KEXEC_TS" load --dry-run "$KERNEL" || {
 		status=$?
-		log err "$FREEBSD_UPDATE install failed (status $status); not rebooting"
+		printf '%s: kexec-ts load --dry-run failed (status %s): the real run would fall back to shutdown -r now\n' "$PROG" "$status" >&2
 		exit "$status"
 	}
+	printf 'would run: %s exec --yes, and shutdown -r now if it returns\n' "$KEXEC_TS"
+	printf 'dry run: nothing was installed, staged or rebooted\n'
+	exit 0
 fi
 
-if [ ! -f "$KERNEL" ]; then
-	if [ "$DRY_RUN" -eq 0 ]; then
-		log err "$KERNEL not found; not rebooting"
-		exit 1
-	fi
-	log notice "note: $KERNEL does not exist on this machine"
+out=$(mktemp "${TMPDIR:-/tmp}/$PROG.XXXXXX")
+trap 'rm -f "$out" "$out.status"' EXIT
+log notice "installing updates: $FREEBSD_UPDATE install"
+# Shown as it runs and kept, to see which stage was installed (sh has no pipefail: the status goes by file).
+{
+	status=0
+	"$FREEBSD_UPDATE" install || status=$?
+	echo "$status" >"$out.status"
+} | tee "$out"
+status=$(cat "$out.status")
+if [ "$status" -ne 0 ]; then
+	log err "$FREEBSD_UPDATE install failed (status $status); not rebooting"
+	exit "$status"
+fi
+if grep -q 'Kernel updates have been installed' "$out"; then
+	# The kernel stage of a two-stage upgrade: the rest is installed by the new kernel, at boot.
+	mkdir -p "$DB"
+	printf 'kernel=%s\n' "$KERNEL" >"$PENDING"
+	log notice "kernel stage installed; rc.d/kexec_ts will run $FREEBSD_UPDATE install again after the reboot"
 fi
 
 log notice "staging $KERNEL: $KEXEC_TS load $KERNEL"
-if run "$KEXEC_TS" load "$KERNEL"; then
-	log notice "staged; rebooting into $KERNEL with kexec"
-	# kexec-ts exec calls reboot(2) with RB_KEXEC itself: the kernel syncs the disks, but services are not
-	# stopped by rc.shutdown(8) first. FreeBSD's clean path is a shutdown(8) whose final reboot(2) carries
-	# RB_KEXEC, so that init(8) stops everything in order before the jump; when reboot(8)/shutdown(8) gain
-	# that option, replace the exec line below with it (the staged image stays loaded until then).
-	run sync
-	if [ "$DRY_RUN" -eq 1 ]; then
-		run "$KEXEC_TS" exec --yes
-		printf 'would run, only if exec returned: shutdown -r now\n'
-		exit 0
-	fi
-	"$KEXEC_TS" exec --yes || log err "$KEXEC_TS exec failed (status $?)"
-	log err "kexec did not happen; falling back to a normal reboot"
-else
-	log err "$KEXEC_TS load failed (status $?); falling back to a normal reboot"
-fi
-
-log notice "rebooting: shutdown -r now"
-run shutdown -r now
+"$KEXEC_TS" load "$KERNEL" || reboot_normally "$KEXEC_TS load failed (status $?)"
+log notice "staged; clean exec into $KERNEL"
+"$KEXEC_TS" exec --yes || :
+reboot_normally "$KEXEC_TS exec returned without rebooting"

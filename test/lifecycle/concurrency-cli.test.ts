@@ -51,7 +51,7 @@ describe('concurrent and interrupted loads', {skip: CLI_SKIP}, () => {
     const won = oneJson<LoadJSON>(expectExit(await held.done, 0, 'the held load'));
     assert.deepEqual((await status(state)).staged?.files, [first]);
     assert.equal((await status(state)).staged?.digest, won.plan.digest, 'the winner is staged');
-    const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', ...sim(state), '--json']), 0, 'exec of the winner'));
+    const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--json']), 0, 'exec of the winner'));
     assert.equal(boot.digest, won.plan.digest);
     assert.equal(boot.segmentsVerified, won.plan.segments.length);
     assert.ok(!existsSync(join(state, 'lock')), 'the lock is released');
@@ -96,7 +96,7 @@ describe('concurrent and interrupted loads', {skip: CLI_SKIP}, () => {
     assert.ok(existsSync(join(state, gen)), 'the half-written generation is still there before the next locked operation');
     assert.equal(readFileSync(join(state, 'lock'), 'utf8').split('\n')[0], String(run.child.pid), 'the dead load\'s lock is left');
 
-    const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', ...sim(state), '--json']), 0, 'exec after the kill'));
+    const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--json']), 0, 'exec after the kill'));
     assert.equal(boot.digest, previous.plan.digest);
     assert.equal(boot.segmentsVerified, previous.plan.segments.length);
     const left = readdirSync(state).filter((n) => n.startsWith('gen-') || n.startsWith('lock') || n.startsWith('.current'));

@@ -76,14 +76,14 @@ describe('config files through the CLI', {skip: CLI_SKIP}, () => {
     assert.equal(st.stateDir, join(dir, 's'));
     const text = expectExit(await runCli(['status', '--config', cfg, ...sim(join(dir, 's'))]), 0);
     assert.match(text.stdout, /^backend sim \(flag\)/);
-    // Without the flag the config's backend applies: status works, a load cannot bind the library.
-    const native = oneJson<StatusJSON>(expectExit(await runCli(['status', '--config', cfg, '--json']), 0));
-    assert.deepEqual([native.backend, native.stateDir], ['native', join(dir, 'rec')]);
+    // Without the flag the config's backend applies and cannot bind the library: status and load both exit 5.
+    const native = await runCli(['status', '--config', cfg]);
+    assert.equal(native.code, 5, show(native));
     const image = writeSmallElf(dir);
     const load = await runCli(['load', '--config', cfg, image]);
     assert.equal(load.code, 5, show(load));
-    // Refused at the "Select backend" step, before any planning, with the reason the library cannot be bound.
-    assertOneErrorLine(load, /^kexec-ts: backend native cannot run here: backend native: cannot bind kexec_load and reboot \(.*no-such-lib\.so: /);
+    // Refused when the backend is chosen, before any planning, with the reason the library cannot be bound.
+    assertOneErrorLine(load, new RegExp(`^kexec-ts: backend native \\(config ${cfg}\\) cannot be used: backend native: cannot bind kexec_load and reboot \\(.*no-such-lib\\.so: `));
     expectExit(await runCli(['load', '--config', cfg, ...sim(join(dir, 's')), '--profile', 'amd64-4g', image]), 0, 'the same load on --backend sim');
   });
 
@@ -110,7 +110,7 @@ describe('config files through the CLI', {skip: CLI_SKIP}, () => {
     writeFileSync(cfg, 'backend: sim\nprofile: arm64-virt-2g\n');
     const state = join(dir, 's');
     expectExit(await runCli(['load', '--config', cfg, '--state-dir', state, '--profile', 'amd64-4g', writeSmallElf(dir)]), 0);
-    const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', '--config', cfg, '--state-dir', state, '--json']), 0, 'exec'));
+    const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', '--yes', '--config', cfg, '--state-dir', state, '--json']), 0, 'exec'));
     assert.match(boot.lines[0] ?? '', /arch amd64/);
   });
 

@@ -42,7 +42,7 @@ const cases: Case[] = [
     check: (d) => assert.deepEqual([d.dryRun, d.staged], [true, null]),
   },
   {name: 'status', staged: true, args: (_d, s) => ['status', ...sim(s)], code: 0, check: (d) => assert.notEqual(d.staged, null)},
-  {name: 'exec', staged: true, args: (_d, s) => ['exec', ...sim(s)], code: 0, check: (d) => assert.equal(d.segmentsVerified, 2)},
+  {name: 'exec', staged: true, args: (_d, s) => ['exec', '--yes', ...sim(s)], code: 0, check: (d) => assert.equal(d.segmentsVerified, 2)},
   {name: 'unload', staged: true, args: (_d, s) => ['unload', ...sim(s)], code: 0, check: (d) => assert.notEqual(d.unloaded, null)},
   {
     name: 'init --dir', args: (d) => ['init', '--dir', join(d, 'etc')], code: 0,
@@ -52,7 +52,7 @@ const cases: Case[] = [
     },
   },
   // Failures: the error document on stdout, exit code = error.code.
-  {name: 'exec, nothing staged', args: (_d, s) => ['exec', ...sim(s)], code: 7},
+  {name: 'exec, nothing staged', args: (_d, s) => ['exec', '--yes', ...sim(s)], code: 7},
   {name: 'inspect, not an ELF file', args: (d) => ['inspect', join(d, 'not-elf')], code: 3},
   {name: 'load, missing image', args: (d, s) => ['load', ...sim(s), join(d, 'missing.elf')], code: 3, progress: true},
   {name: 'plan, unknown flag', args: (_d, _s, img) => ['plan', '--no-such-flag', img], code: 2},

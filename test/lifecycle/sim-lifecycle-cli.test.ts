@@ -98,7 +98,7 @@ for (const c of cases) {
       const check = expectExit(await runCli(['status', ...sim(state), '--check']), 0, 'status --check with an image staged');
       assert.ok(check.stdout.includes(`digest ${loaded.plan.digest}`), show(check));
 
-      const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', ...sim(state), '--json']), 0, 'exec --json'));
+      const boot = oneJson<BootJSON>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--json']), 0, 'exec --json'));
       assert.equal(boot.backend, 'sim');
       assert.equal(boot.digest, loaded.plan.digest);
       assert.equal(boot.entry, loaded.plan.entry);
@@ -125,7 +125,7 @@ for (const c of cases) {
       assert.ok(digest !== undefined, `load names the digest: ${show(loadText)}`);
       const staged = (await statusJson(state)).staged;
       assert.ok(staged !== null);
-      const r = expectExit(await runCli(['exec', ...sim(state)]), 0, 'exec');
+      const r = expectExit(await runCli(['exec', '--yes', ...sim(state)]), 0, 'exec');
       assert.equal(r.stderr, '');
       assert.match(r.stdout, /^backend: sim \(/m);
       assert.ok(r.stdout.includes(`plan digest verified: ${digest}`), show(r));
@@ -146,18 +146,18 @@ for (const c of cases) {
       const again = oneJson<{backend: string; unloaded: unknown}>(expectExit(await runCli(['unload', ...sim(state), '--json']), 0));
       assert.deepEqual(again, {backend: 'sim', unloaded: null}, 'a second unload has nothing to drop');
 
-      const text = await runCli(['exec', ...sim(state)]);
+      const text = await runCli(['exec', '--yes', ...sim(state)]);
       assert.equal(text.code, 7, show(text));
       assertOneErrorLine(text, /^kexec-ts: .*nothing is staged/);
-      const json = await runCli(['exec', ...sim(state), '--json']);
+      const json = await runCli(['exec', '--yes', ...sim(state), '--json']);
       const err = jsonError(json, 7);
       assert.match(err.message, /nothing is staged/);
       assert.equal(json.stderr, '', 'a --json failure writes nothing to stderr');
 
-      const forced = oneJson<BootJSON>(expectExit(await runCli(['exec', ...sim(state), '--force', '--json']), 0, 'exec --force'));
+      const forced = oneJson<BootJSON>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--force', '--json']), 0, 'exec --force'));
       assert.equal(forced.segmentsVerified, 0);
       assert.equal(forced.handoff.reboot, 'normal');
-      const forcedText = expectExit(await runCli(['exec', ...sim(state), '--force']), 0, 'exec --force (text)');
+      const forcedText = expectExit(await runCli(['exec', '--yes', ...sim(state), '--force']), 0, 'exec --force (text)');
       assert.match(forcedText.stdout, /reboots normally/);
       assert.equal((await statusJson(state)).booted, null, 'a normal reboot boots no staged image');
     });

@@ -204,10 +204,10 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
 
   it('exec without a record exits 7 and never calls reboot; --force calls reboot(RB_KEXEC)', async () => {
     let log = freshLog();
-    await rejects(backend().exec({}), 7, 'nothing-staged', /nothing is recorded as staged/);
+    await rejects(backend().exec({now: true}), 7, 'nothing-staged', /nothing is recorded as staged/);
     assert.deepEqual(readMockLog(log).reboots, []);
     log = freshLog();
-    await rejects(backend().exec({force: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\) returned 0/);
+    await rejects(backend().exec({force: true, now: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\) returned 0/);
     assert.deepEqual(readMockLog(log), {loads: [], reboots: [0x1000000]});
   });
 
@@ -222,7 +222,7 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     const recordFile = join(dir, 'records', 'staged.json');
     writeFileSync(recordFile, JSON.stringify({...JSON.parse(readFileSync(recordFile, 'utf8')), nextboot}));
     const log = freshLog();
-    await rejects(backend().exec({}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
+    await rejects(backend().exec({now: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
     assert.deepEqual(readMockLog(log).reboots, [0x1000000]);
     assert.equal(readFileSync(nextboot, 'latin1'), 'nextboot_enable="NO" \nkernel="kernel.old"\n');
   });
@@ -231,18 +231,18 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     freshLog();
     await backend().load(thePlan);
     let log = freshLog();
-    await rejects(backend().exec({}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
+    await rejects(backend().exec({now: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
     assert.deepEqual(readMockLog(log).reboots, [0x1000000]);
     log = freshLog();
-    await rejects(backend({rbKexec: 0x4000000n}).exec({}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
+    await rejects(backend({rbKexec: 0x4000000n}).exec({now: true}), 5, 'reboot-returned', /reboot\(howto=0x1000000\)/);
     assert.deepEqual(readMockLog(log).reboots, [0x1000000], 'exec uses the value recorded at load, not a later setting');
     freshLog();
     await backend({rbKexec: 0x80000000}).load(thePlan);
     log = freshLog();
-    await rejects(backend().exec({}), 5, 'reboot-returned', /reboot\(howto=0x80000000\)/);
+    await rejects(backend().exec({now: true}), 5, 'reboot-returned', /reboot\(howto=0x80000000\)/);
     assert.deepEqual(readMockLog(log).reboots, [0x80000000]);
     log = freshLog(ERRNO.EPERM);
-    await rejects(backend().exec({}), 5, 'EPERM', /reboot\(howto=0x80000000\) failed with EPERM .*not root/);
+    await rejects(backend().exec({now: true}), 5, 'EPERM', /reboot\(howto=0x80000000\) failed with EPERM .*not root/);
     assert.deepEqual(readMockLog(log).reboots, [0x80000000]);
   });
 
@@ -253,11 +253,11 @@ describe('native backend against a mock libc', {skip: haveGcc() ? false : 'gcc n
     const noKexec = join(dir, 'old-reboot.h');
     writeFileSync(noKexec, '#define RB_MUTEMSGS 0x800000\n#define RB_KEXEC_X 0x4\n');
     await rejects(backend({rebootHeader: noKexec}).load(thePlan), 5, 'rb-kexec-unknown', /RB_KEXEC is unknown on this system: .*old-reboot\.h has no #define RB_KEXEC/);
-    await rejects(backend({rebootHeader: noKexec}).exec({force: true}), 5, 'rb-kexec-unknown', /old-reboot\.h has no #define RB_KEXEC/);
+    await rejects(backend({rebootHeader: noKexec}).exec({force: true, now: true}), 5, 'rb-kexec-unknown', /old-reboot\.h has no #define RB_KEXEC/);
     await rejects(backend({rebootHeader: join(dir, 'none.h')}).load(thePlan), 5, 'rb-kexec-unknown', /cannot read .*none\.h \(ENOENT\)/);
     const e = await rejects(backend({rbKexec: 0x1000004}).load(thePlan), 2, 'bad-rb-kexec', /not a single reboot\(2\) howto bit/);
     assert.match(e.hint ?? '', /native\.rbKexec/);
-    await rejects(backend({rbKexec: 0}).exec({force: true}), 2, 'bad-rb-kexec', /RB_KEXEC 0 from native\.rbKexec/);
+    await rejects(backend({rbKexec: 0}).exec({force: true, now: true}), 2, 'bad-rb-kexec', /RB_KEXEC 0 from native\.rbKexec/);
     assert.deepEqual(readMockLog(log), {loads: [], reboots: []});
     assert.equal((await backend().status()).staged, null, 'nothing was staged');
   });

@@ -8,9 +8,12 @@
  * else, and a malformed call can panic it, so every plan is re-validated here against the live memory map.
  *
  * RB_KEXEC is resolved when the image is loaded and kept in the record, so a host whose headers lack it fails at
- * `load`, not at reboot. koffi is imported lazily (src/backend/native/ffi.ts) by probe/load/unload/exec only.
+ * `load`, not at reboot. exec shuts the host down as init(8) and reboot(8) do before reboot(RB_KEXEC)
+ * (src/backend/native/clean-exec.ts), unless told to reboot now. koffi is imported lazily
+ * (src/backend/native/ffi.ts) by probe/load/unload/exec only.
  * Tests bind a mock library.
  */
+import {userInfo} from 'node:os';
 import {disarmNextboot} from '../../host/nextboot.js';
 import {KexecError, hex} from '../../errors.js';
 import {SYSTEM_SYSCTL, type SysctlSource} from '../../host/sysctl.js';
@@ -23,6 +26,7 @@ import type {Plan} from '../../plan/types.js';
 import {stagedRecord} from '../staging/staged-record.js';
 import {checkPlanForTarget} from '../target-check.js';
 import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord, TargetFacts} from '../types.js';
+import {FREEBSD_SHUTDOWN_PATHS, cleanExec, describeCleanExec, type CleanExecRequest, type ShutdownPaths, type SystemOps} from './clean-exec.js';
 import {syscallError} from './errno.js';
 import {bindNative, type FfiSegment, type NativeBinding} from './ffi.js';
 import {DEFAULT_REBOOT_HEADER, resolveRbKexec} from './rb-kexec.js';
@@ -41,11 +45,24 @@ export interface NativeBackendOptions {
   readonly recordDir: string;
   /** Where hw.pagesize, vm.phys_segs and the firmware tables are read (default: /sbin/sysctl on this host). */
   readonly sysctl?: SysctlSource;
+  /** The programs of the clean exec (default: FreeBSD's, by absolute path). */
+  readonly shutdownPaths?: ShutdownPaths;
+  /** What the clean exec does to the system (default: the real thing, src/backend/native/system-ops.ts). */
+  readonly systemOps?: SystemOps;
 }
 
 /** FreeBSD's name for the architecture node runs on (x64 -> amd64). */
 export function hostArch(arch: string = process.arch): string {
   return arch === 'x64' ? 'amd64' : arch === 'ia32' ? 'i386' : arch;
+}
+
+/** Who asks for the reboot, for syslog (reboot.c logs getlogin() or the uid's name). */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid${String(process.getuid?.() ?? '?')}`;
+  }
 }
 
 const SYSCTL_PHYS_SEGS = 'sysctl -n vm.phys_segs';
@@ -144,8 +161,8 @@ export class NativeBackend implements Backend {
     return {backend: 'native', staged: await readRecord(this.options.recordDir), booted: null, stateDir: this.options.recordDir};
   }
 
-  /** reboot(RB_KEXEC): does not return on success. Refuses (exit 7) when nothing is recorded, unless forced. */
-  async exec(options: ExecOptions): Promise<BootReport> {
+  /** The record and RB_KEXEC an exec would use. Refuses (exit 7) when nothing is recorded, unless forced. */
+  private async execTarget(options: ExecOptions): Promise<{record: StagedRecord | null; howto: number}> {
     const record = await readRecord(this.options.recordDir);
     if (record === null && options.force !== true) {
       throw new KexecError('nothingStaged', `backend native: nothing is recorded as staged in ${this.options.recordDir}; reboot(RB_KEXEC) with no staged image reboots normally`, {
@@ -157,15 +174,56 @@ export class NativeBackend implements Backend {
     const howto = record?.rbKexec !== undefined
       ? Number(BigInt.asIntN(32, BigInt(record.rbKexec)))
       : await resolveRbKexec(this.options.rbKexec, this.options.rebootHeader ?? DEFAULT_REBOOT_HEADER);
+    return {record, howto};
+  }
+
+  private async cleanRequest(record: StagedRecord | null, howto: number): Promise<{request: CleanExecRequest; ops: SystemOps}> {
+    const ops = this.options.systemOps ?? (await import('./system-ops.js')).SYSTEM_OPS;
+    const [kernel, ...modules] = record?.files ?? ['(nothing recorded: a normal reboot)'];
+    const user = process.env.SUDO_USER ?? process.env.USER ?? process.env.LOGNAME ?? userName();
+    return {ops, request: {howto, kernel: kernel ?? '?', modules, digest: record?.digest ?? '-', user, paths: this.options.shutdownPaths ?? FREEBSD_SHUTDOWN_PATHS}};
+  }
+
+  async describeExec(options: ExecOptions): Promise<string[]> {
+    const {record, howto} = await this.execTarget(options);
+    if (options.now === true) {
+      return [`reboot(${hex(howto >>> 0)}) now: no rc.shutdown, processes are not terminated first (the kernel still syncs the disks)`];
+    }
+    const {request, ops} = await this.cleanRequest(record, howto);
+    const steps = (await describeCleanExec(request, ops)).map((s) => `${s.id}: ${s.action}`);
+    if (record?.nextboot !== undefined) steps.splice(steps.length - 1, 0, `nextboot: disable ${record.nextboot} as the loader would, just before reboot()`);
+    return steps;
+  }
+
+  /**
+   * The clean shutdown then reboot(RB_KEXEC), or with `now` the reboot alone: does not return on success. The
+   * library is bound before anything is stopped, so a host that cannot reboot(RB_KEXEC) is told so while its
+   * services still run.
+   */
+  async exec(options: ExecOptions): Promise<BootReport> {
+    const {record, howto} = await this.execTarget(options);
     const b = await this.binding();
-    if (record?.nextboot !== undefined) await disarmBeforeReboot(record.nextboot);
-    const call = `reboot(howto=${hex(howto >>> 0)})`;
-    const r = b.reboot(howto);
-    if (r.rc === -1) throw syscallError(call, r.errno, 'reboot', {library: b.library});
-    throw new KexecError('backend', `backend native: ${call} returned ${r.rc} instead of rebooting`, {
-      reason: 'reboot-returned',
-      details: {syscall: call, library: b.library, rc: r.rc},
-    });
+    const reboot = async (): Promise<never> => {
+      if (record?.nextboot !== undefined) await disarmBeforeReboot(record.nextboot);
+      const call = `reboot(howto=${hex(howto >>> 0)})`;
+      const r = b.reboot(howto);
+      if (r.rc === -1) throw syscallError(call, r.errno, 'reboot', {library: b.library});
+      throw new KexecError('backend', `backend native: ${call} returned ${r.rc} instead of rebooting`, {
+        reason: 'reboot-returned',
+        details: {syscall: call, library: b.library, rc: r.rc},
+      });
+    };
+    if (options.now === true) return reboot();
+    if (this.options.systemOps === undefined && process.platform !== 'freebsd') {
+      // kill(-1, SIGTERM) on a machine that is not the FreeBSD host it was meant for would end every process of
+      // this user (a test bench, a CI runner): the real shutdown runs only on FreeBSD.
+      throw new KexecError('backend', `backend native: the clean shutdown before reboot(RB_KEXEC) runs only on FreeBSD (this is ${process.platform}); nothing was stopped`, {
+        reason: 'clean-exec-not-freebsd',
+        hint: 'exec --dry-run lists the steps; exec --now calls reboot(RB_KEXEC) alone',
+      });
+    }
+    const {request, ops} = await this.cleanRequest(record, howto);
+    return cleanExec(request, ops, reboot);
   }
 }
 
