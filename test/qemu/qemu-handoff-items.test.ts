@@ -123,6 +123,12 @@ describe('qemu: the probe reports root, ACPI, hints, memory map record and FW_HA
         name: c.table.name, type: c.table.type, size: c.table.bytes.length, entries: c.table.entries, crc32: zlibCrc32(c.table.bytes),
       });
       assert.equal(seen.fwHandle, c.fwHandle);
+      // The same, as exec --json reports it.
+      const probe = report.handoff.probe as {root: string[]; acpi: string | null; memmap: {name: string; entries: number} | null; fwHandle: string | null};
+      assert.deepEqual(probe.root, ROOT_CANDIDATES);
+      assert.equal(probe.acpi, c.rsdpParsed === null ? 'invalid' : `0x${c.rsdpParsed.toString(16)}`);
+      assert.deepEqual([probe.memmap?.name, probe.memmap?.entries], [c.table.name, c.table.entries]);
+      assert.equal(probe.fwHandle, c.fwHandle === undefined ? null : `0x${c.fwHandle.toString(16)}`);
     });
   }
 });
