@@ -10,7 +10,7 @@
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -44,7 +44,10 @@ function step(title: string, argv: string[]): void {
 }
 
 try {
-  step('load', ['load', ...common, ...profile, '--module-path', sample, '--env', 'hw.demo=1', join(sample, 'kernel'), 'probe_hello', ...args]);
+  // A relative --module-path is looked up on this machine even when --host DIR plans for a snapshot, whose absolute
+  // module directories are inside DIR/root (src/image/freebsd/module-search.ts).
+  const modulePath = relative(process.cwd(), sample) || '.';
+  step('load', ['load', ...common, ...profile, '--module-path', modulePath, '--env', 'hw.demo=1', join(sample, 'kernel'), 'probe_hello', ...args]);
   step('status', ['status', ...common]);
   step('exec', ['exec', ...common, '--yes']);
   step('status', ['status', ...common]);

@@ -55,6 +55,8 @@ const CASES: {name: string; lines: string[]; check: (t: ReturnType<typeof parseP
   {name: 'ENV without "=" is malformed', lines: ['PROBE ENV novalue'], check: (t) => assert.equal(t.malformed.length, 1)},
   {name: 'a name containing spaces, up to the first " type="', lines: ['PROBE FILE name=/my dir/k type=elf obj module addr=0x1 size=0x2 crc32=0x3'],
     check: (t) => { assert.equal(t.files[0]?.name, '/my dir/k'); assert.equal(t.files[0]?.type, 'elf obj module'); }},
+  {name: 'an ENV value ending in a blank keeps it (acpi.oem="BOCHS ")', lines: [cleanConsoleLine('PROBE ENV acpi.oem=BOCHS \r')],
+    check: (t) => assert.deepEqual(t.env, [['acpi.oem', 'BOCHS ']])},
   {name: 'lines without PROBE are ignored', lines: ['PROBING nothing', 'SeaBIOS'], check: (t) => { assert.equal(t.malformed.length, 0); assert.equal(t.files.length, 0); }},
 ];
 
@@ -63,7 +65,7 @@ for (const c of CASES) test(`parse: ${c.name}`, () => c.check(parseProbeConsole(
 test('cleanConsoleLine drops escape sequences, carriage returns and control characters', () => {
   assert.equal(cleanConsoleLine('\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r'), 'SeaBIOS (version 1.16.2)');
   assert.equal(cleanConsoleLine('PROBE OK\r'), 'PROBE OK');
-  assert.equal(cleanConsoleLine('a\x00b\x07c\tTab  '), 'abc\tTab');
+  assert.equal(cleanConsoleLine('a\x00b\x07c\tTab  '), 'abc\tTab  ', 'trailing blanks are what the guest printed');
   assert.equal(cleanConsoleLine('\x1b]0;title\x07PROBE OK'), 'PROBE OK');
 });
 

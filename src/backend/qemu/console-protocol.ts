@@ -82,15 +82,18 @@ const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f]/g;
 
-/** A console line without terminal escape sequences, carriage returns or other control characters. */
+/**
+ * A console line without terminal escape sequences, carriage returns or other control characters. Trailing blanks
+ * stay: they are part of what the guest printed (an environment value such as acpi.oem="BOCHS " ends in one).
+ */
 export function cleanConsoleLine(raw: string): string {
-  return raw.replace(ESCAPES, '').replace(CONTROLS, '').trimEnd();
+  return raw.replace(ESCAPES, '').replace(CONTROLS, '');
 }
 
 /** The protocol part of a console line ("PROBE ..."), or undefined when the line carries none. */
 export function probePart(line: string): string | undefined {
   const at = line.indexOf('PROBE ');
-  return at < 0 ? undefined : line.slice(at).trim();
+  return at < 0 ? undefined : line.slice(at);
 }
 
 /** True for PROBE OK and PROBE FAIL lines: the probe has nothing more to say. */
