@@ -3,6 +3,7 @@
  * snapshot; otherwise, on FreeBSD, the running system; elsewhere none (a kernel planned alone: no kernel
  * environment to carry over, no checklist). The native backend boots this machine, so it takes no other host.
  */
+import {resolve} from 'node:path';
 import {KexecError} from '../errors.js';
 import type {EffectiveConfig} from '../config/merge-config.js';
 import type {HostFacts} from '../host/host-facts.js';
@@ -14,7 +15,8 @@ export async function selectHost(flag: string | undefined, settings: EffectiveCo
       throw new KexecError('usage', `--host ${dir}: the native backend boots this machine; a host snapshot plans for another one (use \`kexec-ts plan --host\`, or --backend sim|qemu to try it)`, {reason: 'usage'});
     }
     const {readSnapshot} = await import('../host/snapshot.js');
-    return readSnapshot(dir);
+    // Absolute, so the paths it names (a nextboot.conf the staged record keeps, sources in notes) stay valid.
+    return readSnapshot(resolve(dir));
   }
   if (process.platform !== 'freebsd') return undefined;
   const {runningHostFacts} = await import('../host/running-host.js');

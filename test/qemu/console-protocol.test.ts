@@ -55,6 +55,8 @@ const CASES: {name: string; lines: string[]; check: (t: ReturnType<typeof parseP
   {name: 'ENV without "=" is malformed', lines: ['PROBE ENV novalue'], check: (t) => assert.equal(t.malformed.length, 1)},
   {name: 'a name containing spaces, up to the first " type="', lines: ['PROBE FILE name=/my dir/k type=elf obj module addr=0x1 size=0x2 crc32=0x3'],
     check: (t) => { assert.equal(t.files[0]?.name, '/my dir/k'); assert.equal(t.files[0]?.type, 'elf obj module'); }},
+  {name: 'an ENV value ending in a blank keeps it (acpi.oem="BOCHS ")', lines: [cleanConsoleLine('PROBE ENV acpi.oem=BOCHS \r')],
+    check: (t) => assert.deepEqual(t.env, [['acpi.oem', 'BOCHS ']])},
   {name: 'lines without PROBE are ignored', lines: ['PROBING nothing', 'SeaBIOS'], check: (t) => { assert.equal(t.malformed.length, 0); assert.equal(t.files.length, 0); }},
 ];
 

@@ -5,9 +5,6 @@
  * (probe-model.ts), and a fake QEMU: a shell script that records its arguments and prints a given console, so the
  * exec path and the verdict can be tested without an emulator.
  */
-import assert from 'node:assert/strict';
-import {parseProbeConsole, type ProbeTranscript} from '../../src/backend/qemu/console-protocol.js';
-import type {Backend} from '../../src/backend/types.js';
 import {planToJSON} from '../../src/plan/codec.js';
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -164,15 +161,4 @@ export function fakeQemu(dir: string, lines: readonly string[], o: {exit?: numbe
   ].join('\n'));
   chmodSync(binary, 0o755);
   return {binary, argsFile};
-}
-
-/** Loads and boots `plan` on a QEMU backend, expects PROBE OK with the plan agreeing, and returns the parsed console. */
-export async function bootProbe(backend: Backend, plan: Plan, t: {diagnostic: (s: string) => void}): Promise<ProbeTranscript> {
-  await backend.load(plan);
-  const report = await backend.exec({});
-  for (const l of report.lines) t.diagnostic(l);
-  assert.match(report.lines.at(-1) ?? '', /^qemu: PROBE OK and the plan agrees/);
-  const seen = parseProbeConsole(report.lines);
-  assert.deepEqual(seen.malformed, []);
-  return seen;
 }

@@ -16,30 +16,23 @@ import assert from 'node:assert/strict';
 import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseProbeConsole} from '../../src/backend/qemu/console-protocol.js';
 import {createQemuBackend, type QemuArch} from '../../src/backend/qemu/index.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
 import {KexecError} from '../../src/errors.js';
-import {bootProbe, planBytes, qemuSkip, tempDir, zlibCrc32} from './qemu-fixtures.js';
+import {efiMapBytes} from '../helpers/efi-map.js';
+import {planBytes, qemuSkip, tempDir, zlibCrc32} from './qemu-fixtures.js';
 
 const BUILD = process.env.KEXEC_TS_PROBE_BUILD ?? fileURLToPath(new URL('../../examples/probe-kernel/build/', import.meta.url));
 
-/** Three EFI_MEMORY_DESCRIPTORs (48 bytes apart, version 1) after the 32-byte header, as machdep.efi_map holds them. */
+/** Three descriptors as machdep.efi_map holds them: conventional memory, runtime code (with its SetVirtualAddressMap
+ * address), ACPI NVS. */
 function efiMap(base: bigint): Uint8Array {
-  const out = new Uint8Array(32 + 3 * 48);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, 3n * 48n, true); // memory_size
-  dv.setBigUint64(8, 48n, true); // descriptor_size
-  dv.setUint32(16, 1, true); // descriptor_version
-  const descs: [number, bigint, bigint][] = [[7, base, 0x3000n], [5, base + 0x3000_000n, 0x10n], [10, base + 0x3010_000n, 0x20n]];
-  descs.forEach(([type, start, pages], i) => {
-    const d = 32 + 48 * i;
-    dv.setUint32(d, type, true); // EfiConventionalMemory, EfiRuntimeServicesCode, EfiACPIMemoryNVS
-    dv.setBigUint64(d + 8, start, true);
-    dv.setBigUint64(d + 16, type === 5 ? 0xfffffe0000000000n + start : 0n, true);
-    dv.setBigUint64(d + 24, pages, true);
-    dv.setBigUint64(d + 32, type === 5 ? 0x800000000000000fn : 0xfn, true);
-  });
-  return out;
+  return efiMapBytes([
+    {type: 7, start: base, pages: 0x3000n, attribute: 0xfn},
+    {type: 5, start: base + 0x3000_000n, pages: 0x10n, virt: 0xfffffe0000000000n + base + 0x3000_000n, attribute: 0x800000000000000fn},
+    {type: 10, start: base + 0x3010_000n, pages: 0x20n, attribute: 0xfn},
+  ]);
 }
 
 /** Three packed struct bios_smap entries (sys/x86/include/bios.h): RAM, reserved, ACPI. */
@@ -108,7 +101,13 @@ describe('qemu: the probe reports root, ACPI, hints, memory map record and FW_HA
         [c.table.flag]: tableFile, ...(c.fwHandle === undefined ? {} : {fwHandle: c.fwHandle}),
         target: await backend.target(),
       });
-      const seen = await bootProbe(backend, plan, t);
+      await backend.load(plan);
+      const report = await backend.exec({});
+      for (const l of report.lines) t.diagnostic(l);
+      assert.match(report.lines.at(-1) ?? '', /^qemu: PROBE OK and the plan agrees/);
+
+      const seen = parseProbeConsole(report.lines);
+      assert.deepEqual(seen.malformed, []);
       assert.deepEqual(seen.root, ROOT_CANDIDATES);
       assert.equal(seen.acpi, c.rsdpParsed);
       assert.deepEqual(seen.hints, HINTS);
@@ -116,6 +115,12 @@ describe('qemu: the probe reports root, ACPI, hints, memory map record and FW_HA
         name: c.table.name, type: c.table.type, size: c.table.bytes.length, entries: c.table.entries, crc32: zlibCrc32(c.table.bytes),
       });
       assert.equal(seen.fwHandle, c.fwHandle);
+      // The same, as exec --json reports it.
+      const probe = report.handoff.probe as {root: string[]; acpi: string | null; memmap: {name: string; entries: number} | null; fwHandle: string | null};
+      assert.deepEqual(probe.root, ROOT_CANDIDATES);
+      assert.equal(probe.acpi, c.rsdpParsed === null ? 'invalid' : `0x${c.rsdpParsed.toString(16)}`);
+      assert.deepEqual([probe.memmap?.name, probe.memmap?.entries], [c.table.name, c.table.entries]);
+      assert.equal(probe.fwHandle, c.fwHandle === undefined ? null : `0x${c.fwHandle.toString(16)}`);
     });
   }
 });

@@ -20,6 +20,7 @@ import type {Plan} from '../../src/plan/types.js';
 import {buildFreeBsdKernel} from '../fixtures/freebsd-kernel.js';
 import {MODINFO, MODINFOMD_X86, decodeMetadata, walkPreload} from '../helpers/modinfo-decoder.js';
 import {PhysicalMemory} from '../helpers/physical-memory.js';
+import {conventionalEfiMap} from '../helpers/efi-map.js';
 
 const fake = (values: Record<string, Uint8Array | undefined>): SysctlReader => async (name) => values[name];
 
@@ -36,19 +37,7 @@ function xattr(entries: [bigint, bigint, number][]): Uint8Array {
 }
 
 /** struct efi_map_header (padded to 32) + `n` 48-byte descriptors of conventional memory, then `junk` extra bytes. */
-function efiMap(n: number, junk = 0): Uint8Array {
-  const out = new Uint8Array(32 + 48 * n + junk).fill(0xee, 32 + 48 * n);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(48 * n), true);
-  dv.setBigUint64(8, 48n, true);
-  dv.setUint32(16, 1, true);
-  for (let i = 0; i < n; i++) {
-    dv.setUint32(32 + 48 * i, 7, true);
-    dv.setBigUint64(32 + 48 * i + 8, BigInt(i) << 32n, true);
-    dv.setBigUint64(32 + 48 * i + 24, 0x100n, true);
-  }
-  return out;
-}
+const efiMap = (n: number, junk = 0): Uint8Array => conventionalEfiMap(n, 1n << 32n, junk);
 
 /** The kernel's metadata records, decoded from the plan's bytes at handoff.metadata. */
 function kernelMetadata(plan: Plan): ReturnType<typeof decodeMetadata> {

@@ -6,7 +6,8 @@
  *   - acpi.rsdp: sys/x86/acpica/OsdEnvironment.c acpi_get_root_from_loader() uses TUNABLE_ULONG_FETCH, i.e.
  *     sys/kern/kern_environment.c getenv_quad(): strtoq(value, &end, 0) (leading white space, a sign, 0x for hex,
  *     a leading 0 for octal, clamped to QUAD_MAX/QUAD_MIN), then nothing or exactly one of k, m, g, t (either case)
- *     multiplying by 1024 per step; anything else and the variable is ignored (the kernel then scans for the RSDP);
+ *     multiplying by 1024 per step; anything else and the variable is ignored (the kernel then scans for the RSDP;
+ *     sys/arm64/acpica/OsdEnvironment.c falls back to hint.acpi.0.rsdp instead, which the probe reports as a HINT);
  *   - hints: sys/kern/subr_hints.c reads every variable named "hint.*".
  */
 
