@@ -6,14 +6,18 @@
  *
  *   node scripts/run-tests.mjs                       # every test/**\/*.test.ts
  *   node scripts/run-tests.mjs test/sim              # the files under these paths
+ *   node scripts/run-tests.mjs --checks              # and `npm run typecheck` and `npm run lint` alongside
  *   KEXEC_TEST_CONCURRENCY=1 node scripts/run-tests.mjs   # one file at a time (default: cores + 2)
  *
- * Exit status: the runner's.
+ * With --checks (what `npm test` does after building) the type check and the lint run while the tests run, their
+ * output held back and printed after the tests, so the three share the cores instead of queueing. Exit status:
+ * the runner's, or 1 when a check failed.
  */
 import {spawn} from 'node:child_process';
 import {readdirSync, statSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import {join, relative} from 'node:path';
+import {performance} from 'node:perf_hooks';
 import {URL, fileURLToPath} from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -43,7 +47,9 @@ function rank(file) {
   return i < 0 ? SLOW_FIRST.length : i;
 }
 
-const roots = process.argv.slice(2);
+const args = process.argv.slice(2);
+const withChecks = args.includes('--checks');
+const roots = args.filter((a) => a !== '--checks');
 const files = [...new Set((roots.length > 0 ? roots : ['test']).flatMap((p) => testFiles(join(ROOT, p))))]
   .map((f) => relative(ROOT, f))
   .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
@@ -59,11 +65,34 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
-  cwd: ROOT,
-  stdio: 'inherit',
+/** `npm run NAME` with its output held back; resolves with the status, the output and the seconds it took. */
+function check(name) {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const c = spawn('npm', ['run', '--silent', name], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('close', (code) => resolve({name, code, out, seconds: (performance.now() - started) / 1000}));
+  });
+}
+
+const checks = withChecks ? [check('typecheck'), check('lint')] : [];
+const tests = new Promise((resolve) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  child.on('exit', (code, signal) => resolve(signal === null ? code ?? 1 : 1));
 });
-child.on('exit', (code, signal) => {
-  if (signal !== null) process.kill(process.pid, signal);
-  else process.exitCode = code ?? 1;
-});
+
+const testStatus = await tests;
+let failed = testStatus !== 0;
+for (const c of await Promise.all(checks)) {
+  if (c.code !== 0) {
+    failed = true;
+    process.stdout.write(`\n--- npm run ${c.name} failed (exit ${c.code}):\n${c.out}`);
+  }
+  process.stdout.write(`run-tests: ${c.name} ${c.code === 0 ? 'passed' : 'FAILED'} (${c.seconds.toFixed(1)} s)\n`);
+}
+process.exitCode = failed ? (testStatus !== 0 ? testStatus : 1) : 0;
