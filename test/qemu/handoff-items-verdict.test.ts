@@ -15,7 +15,8 @@ import {QEMU_MACHINES} from '../../src/backend/qemu/qemu-machines.js';
 import {KexecError} from '../../src/errors.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
 import {buildFreeBsdKernel} from '../fixtures/freebsd-kernel.js';
-import {fakeQemu, probeConsole, tempDir} from './qemu-fixtures.js';
+import {getenvQuad, probeTranscript} from './probe-model.js';
+import {fakeQemu, tempDir} from './qemu-fixtures.js';
 
 test('parse: the item lines, in the protocol\'s order', () => {
   const t = parseProbeConsole([
@@ -56,7 +57,12 @@ const QUADS: [string, bigint | null][] = [
   ['', null], ['0x', null], ['7fe14', null], ['1kb', null], ['09', null], ['abc', null],
   ['-1', (1n << 64n) - 1n], ['99999999999999999999', (1n << 63n) - 1n],
 ];
-for (const [value, want] of QUADS) test(`getenv_quad(${JSON.stringify(value)}) is ${want === null ? 'refused' : `0x${want.toString(16)}`}`, () => assert.equal(kernelQuad(value), want));
+for (const [value, want] of QUADS) {
+  test(`getenv_quad(${JSON.stringify(value)}) is ${want === null ? 'refused' : `0x${want.toString(16)}`} (the verdict's and the probe model's)`, () => {
+    assert.equal(kernelQuad(value), want);
+    assert.equal(getenvQuad(value) ?? null, want);
+  });
+}
 
 test('vfs.root.mountfrom candidates: runs of non-blank characters (vfs_mountroot.c parse_token)', () => {
   assert.deepEqual(rootCandidates('zfs:zroot/ROOT/default'), ['zfs:zroot/ROOT/default']);
@@ -90,9 +96,10 @@ describe('verdict on the item lines (fake QEMU, amd64)', async () => {
       image: kernel, modules: [], loaderConf: [], env: [...ENV].map(([name, value]) => ({name, value, source: '--env'})), fwHandle: FW,
       target: {arch: 'amd64', pageSize: 0x1000n, memoryMap: QEMU_MACHINES.amd64.profile.memoryMap, source: 'the emulated machine'},
     });
-    const base = probeConsole(plan);
-    const at = base.findIndex((l) => l.startsWith('PROBE MEMMAP'));
-    const lines = [...base.slice(0, at), 'PROBE ROOT ufs:/dev/vtbd0p2', ...ITEM_LINES, base[at] ?? '', `PROBE FW_HANDLE 0x${FW.toString(16)}`, ...base.slice(at + 1)];
+    // The transcript comes from the probe model (the plan's memory bytes); its item lines must be the hand-worked ones.
+    const lines = probeTranscript(plan);
+    assert.deepEqual(lines.filter((l) => /^PROBE (ROOT|ACPI|HINT|FW_HANDLE) /.test(l)),
+      ['PROBE ROOT ufs:/dev/vtbd0p2', ...ITEM_LINES, `PROBE FW_HANDLE 0x${FW.toString(16)}`]);
     const load = async (console: string[]): Promise<ReturnType<typeof createQemuBackend>> => {
       const fake = fakeQemu(dir, console);
       const b = createQemuBackend({stateDir: join(dir, 'state'), arch: 'amd64', qemuBinary: fake.binary, timeoutMs: 20000, graceMs: 5000});

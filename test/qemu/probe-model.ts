@@ -84,13 +84,33 @@ function itemLines(vars: readonly (readonly [string, string])[]): string[] {
   const out = (get('vfs.root.mountfrom') ?? '').split(/[ \t\n]+/).filter((t) => t !== '').map((t) => `PROBE ROOT ${t}`);
   const rsdp = get('acpi.rsdp');
   if (rsdp !== undefined) {
-    const m = /^\s*([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgGtT]?)$/.exec(rsdp);
-    const shift = m === null ? 0n : BigInt('kmgt'.indexOf((m[3] ?? '').toLowerCase()) + 1) * 10n;
-    const base = m === null ? 0n : /^0[xX]/.test(m[2] as string) ? BigInt(m[2] as string) : (m[2] as string).startsWith('0') ? BigInt(`0o${(m[2] as string).slice(1) || '0'}`) : BigInt(m[2] as string);
-    out.push(m === null ? 'PROBE ACPI rsdp=invalid' : `PROBE ACPI rsdp=${hex(((m[1] === '-' ? -base : base) << shift) & ((1n << 64n) - 1n))}`);
+    const v = getenvQuad(rsdp);
+    out.push(`PROBE ACPI rsdp=${v === undefined ? 'invalid' : hex(v)}`);
   }
   for (const [k, v] of vars) if (k.startsWith('hint.')) out.push(`PROBE HINT ${k}=${v}`);
   return out;
+}
+
+/**
+ * sys/kern/kern_environment.c getenv_quad(): strtoq(value, &end, 0) (leading blanks, a sign, 0x or 0 for the
+ * base, clamped to QUAD_MAX / QUAD_MIN), then at most one k/m/g/t suffix multiplying by 1024 per step; undefined
+ * when the kernel ignores the value (no digits, or anything else after them). The result as a u64.
+ */
+export function getenvQuad(value: string): bigint | undefined {
+  const m = /^[ \t\n\v\f\r]*([-+]?)(0[xX](?=[0-9a-fA-F])|0?)([0-9a-zA-Z]*)$/.exec(value);
+  if (m === null) return undefined;
+  const [, sign, prefix, rest] = m as unknown as [string, string, string, string];
+  const base = /^0[xX]/.test(prefix) ? 16 : prefix === '0' ? 8 : 10;
+  let i = 0;
+  let acc = 0n;
+  while (i < rest.length && parseInt(rest[i] as string, 36) < base) acc = acc * BigInt(base) + BigInt(parseInt(rest[i++] as string, 36));
+  if (i === 0 && prefix !== '0') return undefined; // strtoq consumed nothing
+  const limit = sign === '-' ? 1n << 63n : (1n << 63n) - 1n;
+  if (acc > limit) acc = limit;
+  const suffix = rest.slice(i);
+  const steps = suffix === '' ? 0 : suffix.length === 1 ? 'kmgt'.indexOf(suffix.toLowerCase()) + 1 : 0;
+  if (suffix !== '' && steps === 0) return undefined;
+  return ((sign === '-' ? -acc : acc) << BigInt(10 * steps)) & ((1n << 64n) - 1n);
 }
 
 /** The kernel's memory record (MODINFOMD_EFI_MAP 0x1004, else MODINFOMD_SMAP 0x1001: sys/x86/include/metadata.h). */

@@ -63,53 +63,6 @@ export function handoffOf(p: Plan): HandoffView {
 }
 
 /**
- * The probe's MEMMAP line for a plan: the kernel's first memory map record (EFI_MAP, else SMAP on amd64; numbers
- * from sys/x86/include/metadata.h and sys/arm64/include/metadata.h), found by walking the planned metadata bytes.
- */
-export function memmapLine(p: Plan): string {
-  if (p.handoff.kind !== 'freebsd') throw new Error('plan has no FreeBSD hand-off');
-  const md = planBytes(p, p.handoff.metadata, p.handoff.metadataSize);
-  const dv = new DataView(md.buffer, md.byteOffset, md.byteLength);
-  const wanted = p.arch === 'amd64' ? [[0x1004, 'EFI_MAP'], [0x1001, 'SMAP']] as const : [[0x1001, 'EFI_MAP']] as const;
-  const kernel: {type: number; data: Uint8Array}[] = [];
-  for (let at = 0, names = 0; at + 8 <= md.length; at += 8 + Math.ceil(dv.getUint32(at + 4, true) / 8) * 8) {
-    const type = dv.getUint32(at, true);
-    const size = dv.getUint32(at + 4, true);
-    if ((type === 0 && size === 0) || (type === 1 && ++names > 1)) break;
-    kernel.push({type, data: md.subarray(at + 8, at + 8 + size)});
-  }
-  for (const [type, name] of wanted) {
-    const r = kernel.find((k) => k.type === (0x8000 | type));
-    if (r === undefined) continue;
-    const rd = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
-    const entries = name === 'SMAP' ? Math.floor(r.data.length / 20) : Number(rd.getBigUint64(0, true) / rd.getBigUint64(8, true));
-    const crc = zlibCrc32(r.data).toString(16).padStart(8, '0');
-    return `PROBE MEMMAP name=${name} type=0x${type.toString(16)} size=0x${r.data.length.toString(16)} entries=0x${entries.toString(16)} crc32=0x${crc}`;
-  }
-  throw new Error('the plan passes no memory map record');
-}
-
-/** What a correct probe prints for a FreeBSD plan, line by line, ending with PROBE OK. */
-export function probeConsole(p: Plan): string[] {
-  const h = handoffOf(p);
-  const off = BigInt(h.physOffset);
-  const U64 = (1n << 64n) - 1n;
-  const hex8 = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
-  return [
-    `PROBE BEGIN arch=${p.arch} modulep=${h.modulep} kernend=${p.arch === 'arm64' ? '0x0' : h.kernend}`,
-    ...h.files.map((f) => {
-      const bytes = planBytes(p, (BigInt(f.addr) + off) & U64, BigInt(f.size));
-      return `PROBE FILE name=${f.name} type=${f.type} addr=${f.addr} size=${f.size} crc32=${hex8(zlibCrc32(bytes))}`;
-    }),
-    ...Object.entries(h.env).map(([k, v]) => `PROBE ENV ${k}=${v}`),
-    memmapLine(p),
-    `PROBE HOWTO ${h.howto}`,
-    `PROBE KERNEND ${h.kernend}`,
-    'PROBE OK',
-  ];
-}
-
-/**
  * A FreeBSD-shaped amd64 kernel (test/fixtures/freebsd-kernel.ts) with one module, hello.ko, planned against the
  * QEMU amd64 machine's map with an environment and howto. arm64 gets the kernel alone (the module fixture is
  * amd64 ET_REL).
