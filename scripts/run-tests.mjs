@@ -24,16 +24,20 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Files or folders (relative to the root) that take longest, longest first: they start before the rest. */
 const SLOW_FIRST = [
+  'test/property/elf-fuzz.test.ts',
+  'test/property/planner-property.test.ts',
+  'test/lifecycle/json-streams.test.ts',
   'test/qemu/qemu-boot.test.ts',
-  'test/qemu/qemu-probe.test.ts',
+  'test/probe/probe-build.test.ts',
   'test/qemu/cli-boot.test.ts',
+  'test/qemu/qemu-handoff-items.test.ts',
+  'test/freebsd-deps/dependencies.test.ts',
   'test/qemu/shim-boot.test.ts',
-  'test/property/',
-  'test/corpus/plan-reconstruct.test.ts',
+  'test/qemu/qemu-probe.test.ts',
   'test/lifecycle/',
+  'test/corpus/plan-reconstruct.test.ts',
   'test/freebsd-deps/',
   'test/qemu/',
-  'test/probe/',
   'test/sim/',
 ];
 
