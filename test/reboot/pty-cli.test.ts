@@ -26,10 +26,19 @@ function onPty(args: readonly string[], cols: number, input = ''): Promise<{code
   return new Promise((resolve) => {
     const child = spawn('script', ['-qefc', cmd, '/dev/null'], {env, stdio: ['pipe', 'pipe', 'pipe']});
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => void (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => void (out += d));
-    // The answer is typed once the question is up (a pty drops nothing, but a prompt read later would echo late).
-    setTimeout(() => child.stdin.end(input), input === '' ? 0 : 1500);
+    // The answer is typed once the question is on the terminal (a pty drops nothing, but a prompt read later would
+    // echo late): seen in the output, not guessed with a delay.
+    let typed = input === '';
+    if (typed) child.stdin.end();
+    const take = (d: string): void => {
+      out += d;
+      if (!typed && /\[y\/N\] /.test(out)) {
+        typed = true;
+        child.stdin.end(input);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', take);
+    child.stderr.setEncoding('utf8').on('data', take);
     child.on('close', (code) => resolve({code, out: out.replace(/\r/g, '')}));
   });
 }
