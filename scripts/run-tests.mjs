@@ -24,7 +24,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Files or folders (relative to the root) that take longest, longest first: they start before the rest. */
 const SLOW_FIRST = [
+  'test/reboot/npm-pack.test.ts',
   'test/property/elf-fuzz.test.ts',
+  'test/reboot/ansible.test.ts',
   'test/property/planner-property.test.ts',
   'test/lifecycle/json-streams.test.ts',
   'test/qemu/qemu-boot.test.ts',
