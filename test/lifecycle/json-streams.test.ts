@@ -112,11 +112,14 @@ describe('--json: one JSON document on stdout, progress and nothing else on stde
     assert.equal(oneJson(r).dryRun, false);
   });
 
-  test('status --check --json with nothing staged: one JSON document, the error (exit 7)', async (t) => {
+  test('status --check --json with nothing staged: the same document as status --json, and exit 7', async (t) => {
     const dir = tempDir(t);
     const r = await runCli(['status', ...sim(join(dir, 's')), '--check', '--json']);
-    assert.equal(jsonError(r, 7).reason, 'nothing-staged');
+    assert.equal(r.code, 7, r.stderr);
     assert.equal(r.stderr, '');
+    const plain = expectExit(await runCli(['status', ...sim(join(dir, 's')), '--json']), 0);
+    assert.deepEqual(oneJson(r), oneJson(plain));
+    assert.equal(oneJson(r).staged, null);
   });
 });
 

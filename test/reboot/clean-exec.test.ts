@@ -19,6 +19,8 @@ import type {Image} from '../../src/image/types.js';
 import {parseMemoryMapText} from '../../src/memory/map-file.js';
 import {plan} from '../../src/plan/planner.js';
 import {buildMock, haveGcc, readMockLog} from '../native/mock-lib.js';
+import {IN_PROCESS_SKIP, cli} from '../helpers/cli.js';
+import {writeSmallElf} from '../helpers/lifecycle-cli.js';
 
 const skip = haveGcc() ? false : 'gcc not found (needed to build the mock libc)';
 let dir = '';
@@ -186,5 +188,30 @@ describe('clean exec: the FreeBSD shutdown, then reboot(RB_KEXEC)', {skip}, () =
     assert.deepEqual(steps.map((s) => s.split(':')[0]), ['syslog', 'hold-signals', 'stop-logins', 'rc-shutdown', 'utmpx', 'sync', 'terminate', 'kill', 'reboot']);
     assert.deepEqual(b.log(), ['sysctl -n kern.init_shutdown_timeout'], 'only the timeout was read');
     assert.equal(existsSync(b.mockLog), false, 'reboot was not called');
+  });
+
+  it('through the CLI: exec --dry-run prints every step and calls nothing; --dry-run --now prints the bare reboot', {skip: IN_PROCESS_SKIP}, async () => {
+    const d = join(dir, 'cli');
+    (await import('node:fs')).mkdirSync(d);
+    const map = join(d, 'map.json');
+    writeFileSync(map, JSON.stringify({ranges: [{start: '0x100000', end: '0x8000000', type: 'ram'}]}));
+    const cfg = join(d, 'kexec-ts.yaml');
+    writeFileSync(cfg, ['backend: native', 'native:', `  library: ${lib}`, '  rbKexec: 0x1000000', `stateDir: ${join(d, 'records')}`, `memmap: ${map}`, ''].join('\n'));
+    const mockLog = join(d, 'mock.log');
+    const image = writeSmallElf(d, 'img.elf', 3, process.arch === 'arm64' ? 183 : 62);
+    const load = await cli(['load', '--config', cfg, image], {env: {KEXEC_MOCK_LOG: mockLog}});
+    assert.equal(load.code, 0, load.stderr);
+    rmSync(mockLog);
+    const dry = await cli(['exec', '--config', cfg, '--dry-run'], {env: {KEXEC_MOCK_LOG: mockLog}});
+    assert.equal(dry.code, 0, dry.stderr);
+    const lines = dry.stdout.trim().split('\n');
+    assert.equal(lines[0], `dry run: exec on the native backend would boot ${image}`);
+    assert.deepEqual(lines.slice(1, -1).map((l) => /^ {2}(\d)\. ([\w-]+):/.exec(l)?.slice(1, 3).join(' ')),
+      ['1 syslog', '2 hold-signals', '3 stop-logins', '4 rc-shutdown', '5 utmpx', '6 sync', '7 terminate', '8 kill', '9 reboot']);
+    assert.equal(lines.at(-1), 'nothing was done');
+    const now = await cli(['exec', '--config', cfg, '--dry-run', '--now', '--json'], {env: {KEXEC_MOCK_LOG: mockLog}});
+    assert.equal(now.code, 0, now.stderr);
+    assert.deepEqual((JSON.parse(now.stdout) as {steps: string[]}).steps, ['reboot(0x1000000) now: no rc.shutdown, processes are not terminated first (the kernel still syncs the disks)']);
+    assert.equal(existsSync(mockLog), false, 'neither kexec_load nor reboot was called');
   });
 });

@@ -3,7 +3,8 @@
  * shutdown or kexec-ts): each stub appends its argv to one call log, so the tests check the order of calls and the
  * fallbacks. freebsd-update-kexec.sh: nothing to install, the kernel stage of a two-stage upgrade and its finish
  * at boot, staging failure -> normal reboot, --dry-run. pkgbase-kexec.sh: the boot-environment flow and a failed
- * upgrade. rc.final-hook.sh: fires only when enabled and armed in this boot. All of them pass shellcheck.
+ * upgrade. rc.final-hook.sh: fires only when enabled and armed in this boot. rc.d/kexec_ts: its commands, over a
+ * stand-in rc.subr. All of them pass shellcheck.
  */
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +30,7 @@ const DEFAULT_STUBS: Record<string, string> = {
   'kenv': 'echo zfs:zroot/ROOT/default',
   'sysrc': 'echo "${STUB_FINAL_ENABLE:-NO}"',
   'freebsd-update': 'case "$1" in updatesready) exit "${STUB_READY:-0}" ;; install) printf "%s\\n" "${STUB_INSTALL_OUT:-Installing updates... done.}"; exit "${STUB_INSTALL_STATUS:-0}" ;; esac',
-  'kexec-ts': 'case "$1" in load) exit "${STUB_LOAD_STATUS:-0}" ;; exec) exit "${STUB_EXEC_STATUS:-5}" ;; esac',
+  'kexec-ts': 'case "$1" in load) exit "${STUB_LOAD_STATUS:-0}" ;; exec) exit "${STUB_EXEC_STATUS:-5}" ;; status) exit "${STUB_STATUS:-0}" ;; esac',
   'bectl': 'exit 0',
   'pkg': 'exit "${STUB_PKG_STATUS:-0}"',
 };
@@ -175,6 +176,56 @@ describe('rc.final-hook.sh', () => {
     writeFileSync(join(b.db, 'final-armed'), '{ sec = 1600000000, usec = 1 }\n');
     const stale = b.run(RC_FINAL, [], {STUB_FINAL_ENABLE: 'YES', KEXEC_TS: 'kexec-ts'});
     assert.ok(!stale.calls.some((c) => c.startsWith('kexec-ts')), stale.calls.join('\n'));
+  });
+});
+
+/**
+ * rc.d/kexec_ts with a minimal stand-in for /etc/rc.subr (load_rc_config reads the test's rc.conf values from the
+ * environment; run_rc_command dispatches to NAME_cmd as rc.subr does): the commands' wiring, not rc.subr itself.
+ */
+const RC_SUBR_SHIM = [
+  'load_rc_config() { :; }',
+  'checkyesno() { eval "_v=\\${$1}"; case $_v in [Yy][Ee][Ss]) return 0 ;; *) return 1 ;; esac; }',
+  'err() { _c=$1; shift; echo "$0: ERROR: $*" >&2; exit "$_c"; }',
+  'run_rc_command() { eval "_cmd=\\${$1_cmd}"; eval "$_cmd"; }',
+].join('\n');
+
+describe('rc.d/kexec_ts', () => {
+  function rcd(b: Bench): string {
+    const shim = join(b.dir, 'rc.subr');
+    writeFileSync(shim, `${RC_SUBR_SHIM}\n`);
+    const script = join(b.dir, 'kexec_ts');
+    writeFileSync(script, readFileSync(RC_D, 'utf8').replace('. /etc/rc.subr', `. '${shim}'`).split('/usr/local/bin/kexec-ts').join('kexec-ts')
+      .split('/usr/local/libexec/kexec-ts').join(join(TEMPLATES, 'scripts')).split('/var/db/kexec-ts').join(b.db));
+    return script;
+  }
+
+  test('load stages kern.bootfile with kexec_ts_flags; reboot is the clean exec; start finishes a pending upgrade', (t) => {
+    const b = bench(t);
+    const script = rcd(b);
+    assert.deepEqual(b.run(script, ['load'], {kexec_ts_flags: '--config /usr/local/etc/kexec-ts.yaml'}).calls, ['sysctl -n kern.bootfile', 'kexec-ts load --config /usr/local/etc/kexec-ts.yaml /boot/kernel/kernel']);
+    assert.deepEqual(b.run(script, ['load'], {kexec_ts_kernel: '/boot/kernel.new/kernel'}).calls, ['kexec-ts load /boot/kernel.new/kernel']);
+    assert.deepEqual(b.run(script, ['reboot']).calls, ['kexec-ts exec --yes']);
+    assert.deepEqual(b.run(script, ['start']).calls, [], 'nothing pending: start does nothing');
+    mkdirSync(b.db);
+    writeFileSync(join(b.db, 'freebsd-update-pending'), 'kernel=/boot/kernel/kernel\n');
+    assert.deepEqual(b.run(script, ['start']).calls.filter((c) => !c.startsWith('sysctl')), ['freebsd-update install']);
+  });
+
+  test('shutdown: refused unless kexec_ts_final_enable; armed with this boot\'s kern.boottime, then shutdown -r now', (t) => {
+    const b = bench(t);
+    const script = rcd(b);
+    const off = b.run(script, ['shutdown']);
+    assert.equal(off.status, 1);
+    assert.match(off.stderr, /set kexec_ts_final_enable=YES/);
+    assert.deepEqual(off.calls, []);
+    const on = b.run(script, ['shutdown'], {kexec_ts_final_enable: 'YES'});
+    assert.equal(on.status, 0, on.stderr);
+    assert.deepEqual(on.calls, ['kexec-ts status --check', 'sysctl -n kern.boottime', 'shutdown -r now']);
+    assert.equal(readFileSync(join(b.db, 'final-armed'), 'utf8'), '{ sec = 1700000000, usec = 5 }\n');
+    const nothing = b.run(script, ['shutdown'], {kexec_ts_final_enable: 'YES', STUB_STATUS: '7'});
+    assert.equal(nothing.status, 7);
+    assert.ok(!nothing.calls.includes('shutdown -r now'));
   });
 });
 
