@@ -4,20 +4,41 @@
  * --json) and its documented exit code; oclif's flag and argument errors become exit 2; anything else is a bug
  * (exit 1) reported in one line, with the stack only when KEXEC_TS_DEBUG is set.
  */
-import {Command, Errors} from '@oclif/core';
+import {Command, Errors, Flags} from '@oclif/core';
 import {KexecError, isKexecError} from '../errors.js';
+import {escapeControls, escapeLine, jsonDocument, redactJson, redactText} from '../render/output-hygiene.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
+  static override baseFlags = {
+    'show-secrets': Flags.boolean({description: 'print kernel environment values whose names look secret (*passphrase*, *password*, *.key, ...) instead of <redacted>'}),
+  };
+
+  /** --show-secrets, read from argv as oclif reads --json, so output written before or without parse() obeys it. */
+  protected showSecrets(): boolean {
+    const end = this.argv.indexOf('--');
+    return (end < 0 ? this.argv : this.argv.slice(0, end)).includes('--show-secrets');
+  }
+
+  /** Text results: secrets redacted, control characters escaped (file names and state records reach here). */
+  override log(message = '', ...args: unknown[]): void {
+    const text = this.showSecrets() ? message : redactText(message);
+    super.log(escapeControls(text), ...args);
+  }
+
+  /** JSON results: our own printer (oclif's colouriser overflows the stack on large values), secrets redacted. */
+  override logJson(json: unknown): void {
+    process.stdout.write(jsonDocument(this.showSecrets() ? json : redactJson(json)));
+  }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<void> {
     const error = toKexecError(err);
     process.exitCode = error.code;
     if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({error: error.toJSON()}, null, 2)}\n`);
+      process.stdout.write(jsonDocument({error: redactJson(error.toJSON())}));
     } else {
-      const hint = error.hint === undefined ? '' : `\n  hint: ${error.hint}`;
-      process.stderr.write(`kexec-ts: ${error.message}${hint}\n`);
+      const hint = error.hint === undefined ? '' : `\n  hint: ${escapeLine(redactText(error.hint))}`;
+      process.stderr.write(`kexec-ts: ${escapeLine(redactText(error.message))}${hint}\n`);
     }
     if (process.env.KEXEC_TS_DEBUG && !isKexecError(err)) process.stderr.write(`${err.stack ?? ''}\n`);
   }

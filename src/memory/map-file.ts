@@ -141,9 +141,21 @@ function parseRange(ctx: Ctx, item: unknown, index: number, fallbackLine: number
   return {entry: label === undefined ? {range, type} : {range, type, label}, line};
 }
 
+/**
+ * Largest JSON/YAML map file parsed (1 MiB: some 10,000 ranges, far more than any machine has). The YAML parser
+ * keeps a node with positions per token, about 2 s and 100 MB a MiB, so a bigger file is refused before parsing;
+ * `sysctl vm.phys_segs` text has its own linear parser and the general 16 MiB bound.
+ */
+export const MAP_FILE_MAX_BYTES = 1 << 20;
+
 /** Parses a JSON or YAML memory map file; errors are KexecError('usage', `${path}:${line}: …`). */
 export function parseMapFile(text: string, path: string): MemoryMap {
   const ctx: Ctx = {path, text, lines: new LineCounter()};
+  if (text.length > MAP_FILE_MAX_BYTES) {
+    throw new KexecError('usage', `${path}: a JSON/YAML memory map of ${hex(text.length)} characters is more than the ${hex(MAP_FILE_MAX_BYTES)} kexec-ts parses`, {
+      reason: 'map-file-too-large', hint: 'give `sysctl vm.phys_segs` output instead, or merge adjacent ranges',
+    });
+  }
   const doc = parseDocument(text, {lineCounter: ctx.lines, prettyErrors: false});
   const syntax = doc.errors[0];
   if (syntax !== undefined) {

@@ -106,9 +106,22 @@ async function openImage(req: PlanRequest, setup: Awaited<ReturnType<typeof load
   return {elf: await ElfFile.open(choice.found.hostPath), name: choice.found.path};
 }
 
+/**
+ * Most PT_LOADs an image may have (README "Limits"). Real kernels have a handful; the FreeBSD loader even needs
+ * every program header in the file's first page (stand/common/load_elf.c, "program header not within first
+ * page"), at most 72 for ELF64. A bound keeps the work of a hostile header table small before any placement.
+ */
+export const MAX_PT_LOADS = 1024;
+
 export async function planFiles(req: PlanRequest): Promise<PlanResult> {
   const setup = await loaderSetup(req);
   const {elf, name} = await openImage(req, setup);
+  const loads = elf.loadSegments.length;
+  if (loads > MAX_PT_LOADS) {
+    throw new KexecError('badInput', `${elf.file}: ${loads} PT_LOAD program headers; kexec-ts plans images with at most ${MAX_PT_LOADS}`, {
+      reason: 'too-many-pt-loads', hint: 'a bootable image has a few PT_LOADs (README "Limits")',
+    });
+  }
   const arch = archName(elf.header.machine, elf.is64);
   const target = req.target ?? (req.host === undefined ? undefined : hostTarget(req.host));
   const chosen = await chooseMemoryMap({...req, ...(target === undefined ? {} : {target})}, arch);

@@ -34,8 +34,9 @@ function bar(span: Range, fill: string, segments: readonly Seg[], width: number)
 
 export function renderMemoryPicture(map: MemoryMap, segments: readonly Seg[], width = 80): string {
   const rows = map.ranges.map((r) => ({label: `${hex(r.range.start)}-${hex(r.range.end)}`, type: r.type, range: r.range}));
-  const labelWidth = Math.max(...rows.map((r) => r.label.length), 8);
-  const typeWidth = Math.max(...rows.map((r) => Math.min(r.type.length, 8)), 4);
+  // A loop, not Math.max(...rows): spreading 200k rows onto the stack overflows it.
+  const labelWidth = rows.reduce((w, r) => Math.max(w, r.label.length), 8);
+  const typeWidth = rows.reduce((w, r) => Math.max(w, Math.min(r.type.length, 8)), 4);
   const barWidth = Math.max(16, width - labelWidth - typeWidth - 8);
   const lines: string[] = [];
   for (const row of rows) {

@@ -55,7 +55,7 @@ test('a lock held by a live process: load, unload and exec are EBUSY (exit 6); s
   assert.ok(pid !== undefined);
   const lock = join(stateDir, 'lock');
   writeFileSync(lock, `${pid}\n`);
-  const message = new RegExp(`^EBUSY: another load is in progress \\(pid ${pid} holds ${lock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`);
+  const message = new RegExp(`^EBUSY: another kexec-ts operation is in progress \\(pid ${pid} holds ${lock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`);
   const e = await refusal(sim.load(smallPlan(2)), 6, 'EBUSY', message);
   assert.equal((e.details as {pid?: number}).pid, pid);
   await refusal(sim.unload(), 6, 'EBUSY', message);

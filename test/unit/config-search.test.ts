@@ -136,10 +136,11 @@ test('a world-writable config file is refused, found or named', async (t) => {
   }
 });
 
-test('as root, a config found by searching must be owned by root; a named one may belong to the user', () => {
-  assert.match(unsafeConfigReason({uid: 1001, mode: 0o100644}, 0, 'searched') ?? '', /owned by uid 1001, not root/);
-  assert.equal(unsafeConfigReason({uid: 1001, mode: 0o100644}, 0, 'explicit'), undefined);
-  assert.equal(unsafeConfigReason({uid: 1001, mode: 0o100644}, 1001, 'searched'), undefined);
-  assert.equal(unsafeConfigReason({uid: 0, mode: 0o100664}, 0, 'searched'), undefined);
-  assert.match(unsafeConfigReason({uid: 0, mode: 0o100646}, 0, 'explicit') ?? '', /writable by every user/);
+test('as root a config must be owned by root, found or named; a user trusts their own files and root\'s (issue 13 item 8)', () => {
+  assert.match(unsafeConfigReason({uid: 1001, mode: 0o100644}, 0) ?? '', /owned by uid 1001, not root/);
+  assert.equal(unsafeConfigReason({uid: 1001, mode: 0o100644}, 1001), undefined);
+  assert.equal(unsafeConfigReason({uid: 0, mode: 0o100644}, 1001), undefined);
+  assert.match(unsafeConfigReason({uid: 1002, mode: 0o100644}, 1001) ?? '', /owned by uid 1002, not by you \(uid 1001\) or root/);
+  assert.match(unsafeConfigReason({uid: 0, mode: 0o100664}, 0) ?? '', /writable by its group/);
+  assert.match(unsafeConfigReason({uid: 0, mode: 0o100646}, 0) ?? '', /writable by every user/);
 });

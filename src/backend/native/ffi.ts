@@ -11,6 +11,7 @@
  */
 import type {LibraryHandle, TypeObject} from 'koffi';
 import {KexecError} from '../../errors.js';
+import {assertTrusted} from '../../io/trust.js';
 
 type Koffi = (typeof import('koffi'))['default'];
 
@@ -131,6 +132,9 @@ export async function bindNative(library: string | undefined): Promise<NativeBin
       hint: 'the native backend drives FreeBSD kexec_load(2); use the sim or qemu backend here',
     });
   }
+  // A configured library is code run as root: by path, it must pass the trust rules (a soname is found by the
+  // run-time linker in the system's directories). The FreeBSD defaults are sonames.
+  if (library !== undefined && library.includes('/')) assertTrusted(library, {what: 'native.library', kind: 'file', code: 'usage'});
   const koffi = await loadKoffi();
   const failures: string[] = [];
   for (const lib of candidates) {

@@ -23,6 +23,7 @@ import {parsePhysSegs} from '../../memory/phys-segs.js';
 import {compareBigint} from '../../memory/range.js';
 import {segmentBuffer} from '../../plan/segment-bytes.js';
 import type {Plan} from '../../plan/types.js';
+import {prepareStateDir} from '../staging/lock.js';
 import {stagedRecord} from '../staging/staged-record.js';
 import {checkPlanForTarget} from '../target-check.js';
 import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord, TargetFacts} from '../types.js';
@@ -139,6 +140,8 @@ export class NativeBackend implements Backend {
       }
       return {buf, bufsz: s.bufsz, mem: s.mem, memsz: s.memsz};
     });
+    // The record directory is checked (and made) before the kernel holds an image we could not record.
+    prepareStateDir(this.options.recordDir);
     const b = await this.binding();
     const call = describeLoad(plan.entry, segments.length, plan.flags);
     const r = b.kexecLoad(plan.entry, segments, plan.flags);

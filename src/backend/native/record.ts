@@ -4,11 +4,13 @@
  * kexec_load kexec-ts writes `staged.json` in its record directory, atomically (temp file + rename), and removes it
  * on unload. The record is what status() reports and what exec() checks before reboot(RB_KEXEC).
  */
-import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
-import {randomBytes} from 'node:crypto';
+import {readFile, rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import {KexecError} from '../../errors.js';
 import {errnoCode as errCode} from '../../io/read-input.js';
+import {assertTrusted} from '../../io/trust.js';
+import {writeFileAtomic} from '../staging/durable-fs.js';
+import {prepareStateDir} from '../staging/lock.js';
 import {parseStagedRecord} from '../staging/staged-record.js';
 import type {StagedRecord} from '../types.js';
 
@@ -21,8 +23,10 @@ function recordPath(dir: string): string {
 /** The record, or null when there is none. A corrupt record is an error naming the file. */
 export async function readRecord(dir: string): Promise<StagedRecord | null> {
   const path = recordPath(dir);
+  assertTrusted(dir, {what: 'backend native: record directory', kind: 'dir'});
   let text: string;
   try {
+    assertTrusted(path, {what: 'backend native: record', kind: 'file'});
     text = await readFile(path, 'utf8');
   } catch (e) {
     if (errCode(e) === 'ENOENT') return null;
@@ -43,16 +47,16 @@ export async function readRecord(dir: string): Promise<StagedRecord | null> {
   }));
 }
 
-/** Writes the record atomically: a temp file in the same directory, then rename over staged.json. */
+/**
+ * Writes the record atomically (an exclusive 0600 temp file, fsync, rename over staged.json) in a trusted
+ * directory created 0700 whatever the umask.
+ */
 export async function writeRecord(dir: string, record: StagedRecord): Promise<void> {
   const path = recordPath(dir);
-  const tmp = join(dir, `.${RECORD_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(dir, {recursive: true});
-    await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, {mode: 0o644});
-    await rename(tmp, path);
+    prepareStateDir(dir);
+    writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
   } catch (e) {
-    await rm(tmp, {force: true}).catch(() => undefined);
     throw new KexecError('backend', `backend native: the image IS staged in the kernel, but the record ${path} could not be written: ${errCode(e) ?? String(e)}`, {
       reason: 'record-unwritable',
       hint: 'exec refuses without a record (use --force to exec anyway), or run `kexec-ts unload` to drop the image',
@@ -62,5 +66,6 @@ export async function writeRecord(dir: string, record: StagedRecord): Promise<vo
 }
 
 export async function removeRecord(dir: string): Promise<void> {
+  assertTrusted(dir, {what: 'backend native: record directory', kind: 'dir'});
   await rm(recordPath(dir), {force: true});
 }

@@ -11,7 +11,7 @@ import {existsSync} from 'node:fs';
 import type {Backend, BackendStatus, BootReport, ExecOptions, ProbeResult, StagedRecord, TargetFacts} from '../types.js';
 import {KexecError, hex} from '../../errors.js';
 import type {Plan} from '../../plan/types.js';
-import {withStateLock} from '../staging/lock.js';
+import {withStateLock, type LockOperation} from '../staging/lock.js';
 import {stagedRecord} from '../staging/staged-record.js';
 import {StateStore} from '../staging/state-store.js';
 import {checkPlanForTarget} from '../target-check.js';
@@ -83,11 +83,14 @@ export class QemuBackend implements Backend {
   async load(plan: Plan): Promise<StagedRecord> {
     checkBootable(plan, this.machine);
     checkPlanForTarget('qemu', plan, await this.target());
-    return this.locked(() => this.store.stage(plan, stagedRecord('qemu', plan)).record);
+    return this.locked('load', () => this.store.stage(plan, stagedRecord('qemu', plan)).record);
   }
 
   async unload(): Promise<void> {
-    await this.locked(() => this.store.clearStaged());
+    await this.locked('unload', () => {
+      this.store.clearStaged();
+      this.store.clearCorruptBooted();
+    });
   }
 
   async status(): Promise<BackendStatus> {
@@ -95,12 +98,12 @@ export class QemuBackend implements Backend {
   }
 
   async exec(_options: ExecOptions): Promise<BootReport> {
-    return this.locked(() => this.boot());
+    return this.locked('exec', () => this.boot());
   }
 
   /** Runs `fn` holding STATEDIR/lock, after removing what interrupted operations left behind. */
-  private locked<T>(fn: () => T | Promise<T>): Promise<T> {
-    return withStateLock(this.stateDir, () => this.store.cleanStrays(), fn);
+  private locked<T>(operation: LockOperation, fn: () => T | Promise<T>): Promise<T> {
+    return withStateLock(this.stateDir, operation, () => this.store.cleanStrays(), fn);
   }
 
   /** Under the lock: boots the staged generation and judges the probe's report. */

@@ -6,7 +6,8 @@
  * Reading never writes: a dry run, a failed load or a `status` leaves machine.json byte for byte as it was.
  */
 import {readFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {assertTrusted} from '../../io/trust.js';
+import {dirname, join} from 'node:path';
 import {KexecError, hex} from '../../errors.js';
 import {makeMemoryMap, memoryMapToJSON, type MemoryMap, type MemoryMapJSON} from '../../memory/memory-map.js';
 import {getProfile, type MachineProfile} from '../../memory/profiles.js';
@@ -122,8 +123,11 @@ function fromJSONUnchecked(path: string, raw: unknown): Machine {
 }
 
 function readStored(path: string): Machine | undefined {
+  // The machine model decides what a load is checked against: read only from a trusted state directory.
+  assertTrusted(dirname(path), {what: 'sim: state directory', kind: 'dir'});
   let text: string;
   try {
+    assertTrusted(path, {what: 'sim: state file', kind: 'file'});
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return undefined;

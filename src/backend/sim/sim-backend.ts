@@ -12,7 +12,7 @@ import {KexecError} from '../../errors.js';
 import type {MemoryMap} from '../../memory/memory-map.js';
 import type {MachineProfile} from '../../memory/profiles.js';
 import type {Plan} from '../../plan/types.js';
-import {withStateLock} from '../staging/lock.js';
+import {withStateLock, type LockOperation} from '../staging/lock.js';
 import {stagedRecord} from '../staging/staged-record.js';
 import {StateStore} from '../staging/state-store.js';
 import {bootStaged} from './boot.js';
@@ -62,7 +62,7 @@ export class SimBackend implements Backend {
     const call = kexecLoadCall(plan);
     checkPrivilege(this.machine(), call);
     checkSegmentCount(plan, call);
-    return this.locked(() => {
+    return this.locked('load', () => {
       const {machine, changed} = openMachine(this.stateDir, this.options);
       checkPrivilege(machine, call);
       checkSegments(plan, machine, call);
@@ -78,7 +78,10 @@ export class SimBackend implements Backend {
   async unload(): Promise<void> {
     const call = kexecLoadCall(undefined);
     checkPrivilege(this.machine(), call);
-    await this.locked(() => this.store.clearStaged());
+    await this.locked('unload', () => {
+      this.store.clearStaged();
+      this.store.clearCorruptBooted();
+    });
   }
 
   async status(): Promise<BackendStatus> {
@@ -87,7 +90,7 @@ export class SimBackend implements Backend {
 
   async exec(options: ExecOptions): Promise<BootReport> {
     checkPrivilege(this.machine(), REBOOT_CALL, false);
-    return this.locked(() => {
+    return this.locked('exec', () => {
       const machine = this.machine();
       const gen = this.store.current();
       if (gen === undefined) {
@@ -108,8 +111,8 @@ export class SimBackend implements Backend {
   }
 
   /** Runs `fn` holding STATEDIR/lock, after removing what interrupted operations left behind. */
-  private locked<T>(fn: () => T): Promise<T> {
-    return withStateLock(this.stateDir, () => this.store.cleanStrays(), fn);
+  private locked<T>(operation: LockOperation, fn: () => T): Promise<T> {
+    return withStateLock(this.stateDir, operation, () => this.store.cleanStrays(), fn);
   }
 }
 

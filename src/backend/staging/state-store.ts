@@ -10,12 +10,14 @@ import {mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, 
 import {join} from 'node:path';
 import {KexecError} from '../../errors.js';
 import {errnoCode} from '../../io/read-input.js';
+import {assertTrusted} from '../../io/trust.js';
 import {planFromJSON, planToJSON} from '../../plan/codec.js';
 import {changedFields, planDigest, planFieldDigests} from '../../plan/digest.js';
 import type {Plan, PlanDescription} from '../../plan/types.js';
 import type {BackendName, BootRecord, StagedRecord} from '../types.js';
 import {fsyncDir, uniqueName, unlinkIfPresent, writeFileAtomic, writeFileDurable} from './durable-fs.js';
 import {pidAlive} from './lock.js';
+import {stateIoError} from './state-errors.js';
 import {segmentFileName, writeSegmentFiles} from './segment-files.js';
 import {parseStagedRecord} from './staged-record.js';
 
@@ -40,8 +42,20 @@ export class StateStore {
     return new KexecError('backend', `${this.backend}: ${path}: ${what}`, {reason: 'state-corrupt', hint: 'run `kexec-ts unload` to drop the staged image'});
   }
 
+  /** The state directory, checked by src/io/trust.ts before anything in it is read (exit 5 when untrusted). */
+  private trustDir(): void {
+    assertTrusted(this.dir, {what: `${this.backend}: state directory`, kind: 'dir'});
+  }
+
   private readJSON(path: string): unknown {
-    const raw = readFileSync(path, 'utf8');
+    assertTrusted(path, {what: `${this.backend}: state file`, kind: 'file'});
+    let raw: string;
+    try {
+      raw = readFileSync(path, 'utf8');
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw e;
+      throw stateIoError(e, `${this.backend}: state file`, path);
+    }
     try {
       return JSON.parse(raw);
     } catch (e) {
@@ -62,7 +76,7 @@ export class StateStore {
       const code = errnoCode(e);
       if (code === 'ENOENT') return undefined;
       if (code === 'EINVAL') throw this.corrupt(this.currentLink, 'is not a symlink');
-      throw e;
+      throw stateIoError(e, `${this.backend}: state`, this.currentLink);
     }
     if (!GEN.test(target)) throw this.corrupt(this.currentLink, `points at ${JSON.stringify(target)}, not a generation directory`);
     return target;
@@ -70,12 +84,15 @@ export class StateStore {
 
   /** The staged generation, or undefined. Safe without the lock (retries if exec removes it meanwhile). */
   current(): StagedGeneration | undefined {
+    this.trustDir();
     for (let attempt = 0; ; attempt++) {
       const name = this.currentName();
       if (name === undefined) return undefined;
       const dir = join(this.dir, name);
       const path = join(dir, 'record.json');
       try {
+        // A generation swapped for a symlink or for a directory somebody else owns is never read.
+        assertTrusted(dir, {what: `${this.backend}: staged generation`, kind: 'dir'});
         const raw = this.readJSON(path);
         const owner = (raw as {backend?: unknown} | null)?.backend;
         if ((owner === 'sim' || owner === 'qemu') && owner !== this.backend) {
@@ -123,18 +140,24 @@ export class StateStore {
    * `current` to it and deletes every other generation. Returns the new generation.
    */
   stage(plan: Plan, record: StagedRecord): StagedGeneration {
-    mkdirSync(this.dir, {recursive: true, mode: 0o700});
     const name = uniqueName(`gen-${Date.now()}-`);
     const dir = join(this.dir, name);
-    mkdirSync(dir, {mode: 0o700});
-    fsyncDir(this.dir);
-    writeSegmentFiles(dir, plan.segments);
-    writeFileDurable(join(dir, 'plan.json'), (write) => write(text(planToJSON(plan))));
-    writeFileDurable(join(dir, 'record.json'), (write) => write(text(record)));
-    fsyncDir(dir);
     const tmp = join(this.dir, uniqueName('.current.tmp-'));
-    symlinkSync(name, tmp);
-    renameSync(tmp, this.currentLink);
+    try {
+      mkdirSync(dir, {mode: 0o700});
+      fsyncDir(this.dir);
+      writeSegmentFiles(dir, plan.segments);
+      writeFileDurable(join(dir, 'plan.json'), (write) => write(text(planToJSON(plan))));
+      writeFileDurable(join(dir, 'record.json'), (write) => write(text(record)));
+      fsyncDir(dir);
+      symlinkSync(name, tmp);
+      renameSync(tmp, this.currentLink);
+    } catch (e) {
+      // ENOSPC and friends: the partial generation goes now, not at the next command (it fills the disk).
+      rmSync(dir, {recursive: true, force: true});
+      rmSync(tmp, {force: true});
+      throw stateIoError(e, `${this.backend}: cannot stage in`, dir);
+    }
     fsyncDir(this.dir);
     this.removeGenerations(name);
     return {dir, record};
@@ -142,8 +165,21 @@ export class StateStore {
 
   /** Under the lock: nothing staged any more (unload, or the machine rebooted into the image). */
   clearStaged(): void {
-    if (unlinkIfPresent(this.currentLink)) fsyncDir(this.dir);
+    // Whatever `current` is (a symlink, or something corrupt in its place), it goes with every generation.
+    rmSync(this.currentLink, {recursive: true, force: true});
+    fsyncDir(this.dir);
     this.removeGenerations(undefined);
+  }
+
+  /** Under the lock (unload): removes booted.json when it cannot be parsed, so status works again. */
+  clearCorruptBooted(): void {
+    try {
+      this.booted();
+    } catch (e) {
+      if (!(e instanceof KexecError) || e.reason !== 'state-corrupt') throw e;
+      rmSync(join(this.dir, 'booted.json'), {force: true});
+      fsyncDir(this.dir);
+    }
   }
 
   /**
@@ -151,7 +187,14 @@ export class StateStore {
    * temporary symlinks, and temporary files and set-aside locks of processes that are gone. Returns their names.
    */
   cleanStrays(): string[] {
-    const keep = this.currentName();
+    let keep: string | undefined;
+    try {
+      keep = this.currentName();
+    } catch (e) {
+      // A corrupt `current`: keep every generation for unload (which clears them) and for the error that follows.
+      if (e instanceof KexecError && e.reason === 'state-corrupt') return [];
+      throw e;
+    }
     const removed = this.removeGenerations(keep);
     for (const entry of this.entries()) {
       const tmpOwner = /^\.(?:current|machine\.json)\.tmp-([0-9]+)-/.exec(entry) ?? /^lock\.stale-([0-9]+)-/.exec(entry);
@@ -165,6 +208,7 @@ export class StateStore {
   }
 
   booted(): BootRecord | null {
+    this.trustDir();
     const path = join(this.dir, 'booted.json');
     let raw: unknown;
     try {

@@ -53,6 +53,9 @@ export interface FileSet {
 
 const describeWant = (d: ModuleDepend): string => `${d.name} [${d.min}, ${d.max}] (preferred ${d.preferred})`;
 
+/** Most files (the kernel and its modules) one plan holds; a bound on the work of a hostile dependency chain. */
+export const MAX_PRELOADED_FILES = 256;
+
 function planError(reason: string, message: string, hint?: string): KexecError {
   return new KexecError('plan', message, hint === undefined ? {reason} : {reason, hint});
 }
@@ -77,6 +80,9 @@ export async function buildFileSet(kernel: PreloadedFile, kernelElf: ElfFile, ar
     // version) is not loaded twice; the version check after the caller's search then names what it provides.
     const existing = files.find((f) => f.name === path);
     if (existing !== undefined) return existing;
+    if (files.length >= MAX_PRELOADED_FILES) {
+      throw planError('too-many-modules', `${[...chain, basename(path)].slice(-3).join(' -> ')}: more than ${MAX_PRELOADED_FILES} files (kernel and modules); kexec-ts refuses longer module sets and dependency chains (README "Limits")`);
+    }
     let file: PreloadedFile;
     if (req.rawType !== undefined) {
       const bytes = await readInput(found.hostPath, {what: '', maxBytes: INPUT_LIMITS.image});

@@ -6,7 +6,10 @@
  *   MDT_MODULE (2):  str modname; str kldfile
  *   MDT_VERSION (3): str modname; <align 4>; int32 version; str kldfile
  *   str    := u8 len; len bytes (no NUL)            ints are 4-byte aligned relative to the file start
- * Only MODULE and VERSION records are kept; PNP_INFO records are skipped by length.
+ * Only MODULE and VERSION records are kept; PNP_INFO records are skipped by length. kldxref's record_end pads
+ * every record to a multiple of 4 (intalign), so a record length that is not is a malformed file. Names that
+ * contain "/" or ".." are refused: the loader would join them to the directory and leave it (stricter than
+ * module.c, on purpose: a hints file must not send root to a file outside the module path).
  */
 import {MDT} from '../../elf/freebsd.js';
 import {KexecError, hex} from '../../errors.js';
@@ -21,6 +24,11 @@ export interface HintRecord {
   /** MDT_VERSION only. */
   readonly version?: number;
   readonly kldfile: string;
+}
+
+/** A module or file name that stays inside its directory: no "/" and no "..". */
+export function isPlainModuleName(name: string): boolean {
+  return !name.includes('/') && !name.includes('..') && !name.includes('\0');
 }
 
 export function parseLinkerHints(bytes: Uint8Array, file: string): HintRecord[] {
@@ -39,6 +47,7 @@ export function parseLinkerHints(bytes: Uint8Array, file: string): HintRecord[] 
     const body = at + 4;
     const end = body + reclen;
     if (reclen < 4 || end > bytes.length) throw fail(at, `record length ${reclen} runs past the end of the file (${bytes.length} bytes)`);
+    if (reclen % 4 !== 0) throw fail(at, `record length ${reclen} is not a multiple of 4 (kldxref pads every record)`);
     let cp = body;
     const int = (): number => {
       cp = (cp + 3) & ~3;
@@ -55,14 +64,20 @@ export function parseLinkerHints(bytes: Uint8Array, file: string): HintRecord[] 
       cp += 1 + len;
       return s;
     };
+    const name = (what: string): string => {
+      const start = cp;
+      const s = str();
+      if (!isPlainModuleName(s)) throw fail(start, `${what} ${JSON.stringify(s)} contains "/" or "..": kexec-ts refuses names that leave the module directory (stricter than the loader)`);
+      return s;
+    };
     const type = int();
     if (type === MDT.MODULE) {
-      const modname = str();
-      out.push({type: MDT.MODULE, modname, kldfile: str()});
+      const modname = name('module name');
+      out.push({type: MDT.MODULE, modname, kldfile: name('file name')});
     } else if (type === MDT.VERSION) {
-      const modname = str();
+      const modname = name('module name');
       const v = int();
-      out.push({type: MDT.VERSION, modname, version: v, kldfile: str()});
+      out.push({type: MDT.VERSION, modname, version: v, kldfile: name('file name')});
     }
     at = end;
   }

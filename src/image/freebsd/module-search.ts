@@ -10,8 +10,9 @@
  */
 import {resolve} from 'node:path';
 import {MDT, type ModuleDepend} from '../../elf/freebsd.js';
+import {KexecError} from '../../errors.js';
 import {RootFs} from '../../io/root-fs.js';
-import {readLinkerHints, type HintRecord} from './linker-hints.js';
+import {isPlainModuleName, readLinkerHints, type HintRecord} from './linker-hints.js';
 
 export const DEFAULT_MODULE_PATH = '/boot/kernel;/boot/modules';
 
@@ -77,6 +78,13 @@ export class ModuleSearch {
 
   /** mod_search_hints plus the file-name fallback. */
   async findModule(name: string, want?: ModuleDepend): Promise<SearchResult | undefined> {
+    // An MDT_DEPEND name comes from a module file: "../x" would make module.c open a file outside the module
+    // path. kexec-ts is stricter than the loader here and refuses it.
+    if (!isPlainModuleName(name)) {
+      throw new KexecError('badInput', `module name ${JSON.stringify(name)} contains "/" or "..": kexec-ts refuses module names that leave the module directory (stricter than the loader, stand/common/module.c, which would follow it)`, {
+        reason: 'module-name-unsafe', hint: 'the module that depends on it is malformed or hostile',
+      });
+    }
     for (const dir of this.dirs) {
       const records = (await this.hintsOf(dir)) ?? [];
       const versions = records.filter((r) => r.type === MDT.VERSION && r.modname === name).map((r) => ({...r, version: r.version ?? 0}));
