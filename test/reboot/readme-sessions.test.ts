@@ -12,6 +12,7 @@ import {spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {CLI_BUILT, PROJECT_ROOT} from '../helpers/corpus.js';
+import {tempDir} from '../helpers/lifecycle-cli.js';
 
 interface Step {
   readonly command: string;
@@ -61,13 +62,15 @@ function matches(expected: readonly string[], actual: readonly string[]): string
 
 const PROGRESS = /^[❯✔✖↓◼⚠] /;
 
-test('the README\'s console sessions are what the commands print', {skip: CLI_BUILT ? false : 'dist/ is not built (npm run build)'}, () => {
+test('the README\'s console sessions are what the commands print', {skip: CLI_BUILT ? false : 'dist/ is not built (npm run build)'}, (t) => {
+  // The sessions' `mktemp -d` state directories go here, removed when the test ends.
+  const scratch = tempDir(t, 'kexec-readme-');
   const sessions = consoleSessions(readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8'));
   assert.ok(sessions.length >= 1, 'at least the simulated-machine session is runnable');
   for (const steps of sessions) {
     const marker = (n: number): string => `@@kexec-ts-readme-step ${n}@@`;
     const script = steps.map((s, n) => `echo '${marker(n)}'\n{ ${s.command}\n} 2>&1`).join('\n');
-    const r = spawnSync('bash', ['-c', script], {cwd: PROJECT_ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1', CI: 'true', KEXEC_TS_CONFIG: undefined}});
+    const r = spawnSync('bash', ['-c', script], {cwd: PROJECT_ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1', CI: 'true', KEXEC_TS_CONFIG: undefined, TMPDIR: scratch}});
     const outputs = r.stdout.split(/^@@kexec-ts-readme-step \d+@@\n/m).slice(1);
     steps.forEach((s, n) => {
       const actual = (outputs[n] ?? '').replace(/\n$/, '').split('\n').filter((l) => l !== '' && !PROGRESS.test(l));
