@@ -126,6 +126,9 @@ export async function buildFreeBsd(elf: ElfFile, kernelName: string, commandLine
   const kernelDir = dirname(kernelName);
   const configured = req.modulePath ?? config.env.get('module_path')?.value ?? DEFAULT_MODULE_PATH;
   const modulePath = [kernelDir, ...parseModulePath(configured).filter((d) => d !== kernelDir)].join(';');
+  // The new kernel's module_path names directories of its root: a relative --module-path (searched from the working
+  // directory, module-search.ts) is handed over absolute, and said once.
+  const kernelModulePath = [...new Set(parseModulePath(modulePath).map((d) => (d.startsWith('/') ? d : resolve(d))))].join(';');
   const blacklist = new Set((get('module_blacklist') ?? '').split(/[;, ]+/).filter((n) => n !== ''));
   const modules: ModuleRequest[] = [];
   for (const m of config.modules.values()) {
@@ -165,7 +168,7 @@ export async function buildFreeBsd(elf: ElfFile, kernelName: string, commandLine
     defaults.push({name: 'acpi.rsdp', value, source: 'sysctl machdep.acpi_root'}, {name: 'hint.acpi.0.rsdp', value, source: 'sysctl machdep.acpi_root'});
   }
   const loaded: SourcedVar[] = [{name: 'kernelname', value: kernelName, source: 'the kernel loaded (load_elf.c sets kernelname)'},
-    {name: 'module_path', value: modulePath, source: 'the kernel\'s directory, then module_path (config.lua loadKernel)'}];
+    {name: 'module_path', value: kernelModulePath, source: 'the kernel\'s directory, then module_path (config.lua loadKernel)'}];
   const kdir = /^\/boot\/([^/]+)\/[^/]+$/.exec(kernelName);
   if (kdir !== null) {
     loaded.push({name: 'kernel', value: kdir[1] as string, source: 'the kernel\'s directory under /boot'}, {name: 'kernel_path', value: kernelDir, source: 'the kernel\'s directory (config.lua loadKernel)'});

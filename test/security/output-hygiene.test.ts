@@ -61,14 +61,15 @@ test('a 10 MB environment value: a clear refusal naming the kernel limit, JSON o
   const envFile = join(dir, 'kenv');
   writeFileSync(envFile, `big=${'x'.repeat(10 << 20)}\n`);
   const r = await cli(['plan', '--json', '--env-file', envFile, KERNEL_PATH]);
-  assert.equal(r.code, 2);
+  // A kernel limit, refused at planning (exit 4) with the variable, where it came from and the limit.
+  assert.equal(r.code, 4);
   const e = (JSON.parse(r.stdout) as {error: {reason: string; message: string}}).error;
-  assert.equal(e.reason, 'env-too-long');
-  assert.match(e.message, /"big": "name=value" is 10485764 bytes; the kernel ignores strings longer than 257/);
+  assert.equal(e.reason, 'kenv-too-long');
+  assert.match(e.message, /^environment variable big \(.*kenv:1\): "name=value" is 10485764 bytes; the kernel drops strings over 257 /);
   const many = Array.from({length: 513}, (_, i) => `v${i}=1`).join('\n');
   writeFileSync(envFile, many);
   const r2 = await cli(['plan', '--json', '--env-file', envFile, KERNEL_PATH]);
-  assert.equal((JSON.parse(r2.stdout) as {error: {reason: string}}).error.reason, 'env-too-many');
+  assert.equal((JSON.parse(r2.stdout) as {error: {reason: string}}).error.reason, 'kenv-too-many');
 });
 
 test('a 200,000-range vm.phys_segs map: plan --json exits 0', {skip: IN_PROCESS_SKIP, timeout: 120000}, async (t) => {
@@ -90,10 +91,10 @@ test('a 200,000-range vm.phys_segs map: plan --json exits 0', {skip: IN_PROCESS_
 test('sim boot report: the secret is staged but not printed', {skip: CLI_SKIP, timeout: 60000}, async (t) => {
   const state = join(tempDir(t, 'kexec-hygiene-'), 'state');
   expectExit(await runCli(['load', ...sim(state), '--env', 'kern.geom.eli.passphrase=hunter2', KERNEL_PATH]), 0);
-  const report = expectExit(await runCli(['exec', ...sim(state)]), 0);
+  const report = expectExit(await runCli(['exec', '--yes', ...sim(state)]), 0);
   assert.match(report.stdout, /kern\.geom\.eli\.passphrase=<redacted>/);
   assert.doesNotMatch(report.stdout, /hunter2/);
   expectExit(await runCli(['load', ...sim(state), '--env', 'kern.geom.eli.passphrase=hunter2', KERNEL_PATH]), 0);
-  const shown = oneJson<{lines: string[]}>(expectExit(await runCli(['exec', ...sim(state), '--json', '--show-secrets']), 0));
+  const shown = oneJson<{lines: string[]}>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--json', '--show-secrets']), 0));
   assert.ok(shown.lines.some((l) => l.includes('hunter2')));
 });

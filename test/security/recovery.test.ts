@@ -132,7 +132,7 @@ test('ENOSPC while staging: exit 5 naming the path, no partial generation, no lo
   // Fill the disk to the last byte, then exec: its lock cannot be written.
   const filler = join(mnt, 'filler');
   spawnSync('sh', ['-c', `cat /dev/zero > ${filler}`], {stdio: 'ignore'});
-  const exec = await json(['exec', ...SIM(state)]);
+  const exec = await json(['exec', '--yes', ...SIM(state)]);
   assert.ok([0, 5].includes(exec.code), JSON.stringify(exec.doc));
   assert.equal(existsSync(join(state, 'lock')), false, 'no 0-byte lock left behind');
 });
