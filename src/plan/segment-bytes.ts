@@ -1,10 +1,12 @@
 /**
- * Segment contents without copying: parts are views at offsets, gaps and the tail are zeros. These helpers walk
- * a segment as a sequence of chunks (views and slices of one shared zero buffer), so hashing, exporting and
- * staging never need the whole segment in one buffer unless a backend asks for it.
+ * Segment contents without copying: parts are views at offsets (in memory, or ranges of input files read in
+ * bounded chunks), gaps and the tail are zeros. These helpers walk a segment as a sequence of chunks (views, file
+ * chunks and slices of one shared zero buffer), so hashing, exporting and staging never need the whole segment in
+ * one buffer unless a backend asks for it.
  */
 import {createHash} from 'node:crypto';
 import type {Piece} from '../image/types.js';
+import {FileBytes, forEachBytesChunk} from '../io/file-bytes.js';
 import {compareBigint} from '../memory/range.js';
 import type {Segment, SegmentPart} from './types.js';
 
@@ -22,7 +24,7 @@ export function forEachChunk(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, wi
   };
   for (const p of seg.parts) {
     if (p.offset > at) zeros(p.offset - at);
-    if (p.data.length > 0) sink(p.data);
+    forEachBytesChunk(p.data, sink);
     at = p.offset + BigInt(p.data.length);
   }
   if (withFill) zeros(seg.memsz - at);
@@ -38,11 +40,19 @@ export function segmentSha256(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>): 
 
 /** The segment's buf as one contiguous buffer of bufsz bytes (for backends that must pass a single pointer). */
 export function segmentBuffer(seg: Pick<Segment, 'parts' | 'bufsz'>): Uint8Array {
-  if (seg.parts.length === 1 && seg.parts[0]?.offset === 0n && BigInt(seg.parts[0].data.length) === seg.bufsz) {
-    return seg.parts[0].data;
+  const only = seg.parts[0];
+  if (seg.parts.length === 1 && only !== undefined && only.offset === 0n && BigInt(only.data.length) === seg.bufsz && !(only.data instanceof FileBytes)) {
+    return only.data;
   }
+  // Allocated once, filled part by part (file parts chunk by chunk straight into place).
   const out = new Uint8Array(Number(seg.bufsz));
-  for (const p of seg.parts) out.set(p.data, Number(p.offset));
+  for (const p of seg.parts) {
+    let at = Number(p.offset);
+    forEachBytesChunk(p.data, (c) => {
+      out.set(c, at);
+      at += c.length;
+    });
+  }
   return out;
 }
 

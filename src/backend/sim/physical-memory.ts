@@ -11,6 +11,11 @@ import {Range, compareBigint} from '../../memory/range.js';
 
 const PAGE = 4096n;
 const PAGE_N = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE_N);
+
+function isZeroPage(b: Uint8Array): boolean {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(ZERO_PAGE);
+}
 
 export interface LoadedRegion {
   readonly start: bigint;
@@ -69,11 +74,18 @@ export class PhysicalMemory {
     }
   }
 
-  /** Copies `data` to physical address `addr`. */
+  /**
+   * Copies `data` to physical address `addr`. A whole page of zeros is not stored (it drops what the page held):
+   * unwritten RAM reads as zeros, so a sparse multi-GiB image costs only its non-zero pages.
+   */
   write(addr: bigint, data: Uint8Array): void {
     const len = BigInt(data.length);
     this.check('write', addr, len);
     this.walk(addr, len, (page, inPage, at, n) => {
+      if (n === PAGE_N && isZeroPage(data.subarray(at, at + n))) {
+        this.pages.delete(page);
+        return;
+      }
       let p = this.pages.get(page);
       if (p === undefined) {
         p = new Uint8Array(PAGE_N);
