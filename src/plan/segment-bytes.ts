@@ -6,29 +6,35 @@
  */
 import {createHash} from 'node:crypto';
 import type {Piece} from '../image/types.js';
-import {FileBytes, forEachBytesChunk} from '../io/file-bytes.js';
+import {FileBytes, forEachBytesChunk, type Bytes} from '../io/file-bytes.js';
 import {compareBigint} from '../memory/range.js';
 import type {Segment, SegmentPart} from './types.js';
 
 const ZERO = new Uint8Array(1 << 20);
 
-/** Calls `sink` with the segment's bytes in order: buf[0, bufsz), then, when `withFill`, zeros up to memsz. */
-export function forEachChunk(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, withFill: boolean, sink: (chunk: Uint8Array) => void): void {
+/** The segment as runs in order: data (in memory or in a file) and counts of zero bytes (gaps, then the fill). */
+export function segmentRuns(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, withFill: boolean): (Bytes | number)[] {
+  const runs: (Bytes | number)[] = [];
   let at = 0n;
-  const zeros = (n: bigint): void => {
-    while (n > 0n) {
-      const k = n > BigInt(ZERO.length) ? ZERO.length : Number(n);
-      sink(ZERO.subarray(0, k));
-      n -= BigInt(k);
-    }
-  };
   for (const p of seg.parts) {
-    if (p.offset > at) zeros(p.offset - at);
-    forEachBytesChunk(p.data, sink);
+    if (p.offset > at) runs.push(Number(p.offset - at));
+    if (p.data.length > 0) runs.push(p.data);
     at = p.offset + BigInt(p.data.length);
   }
-  if (withFill) zeros(seg.memsz - at);
-  else if (seg.bufsz > at) zeros(seg.bufsz - at);
+  const end = withFill ? seg.memsz : seg.bufsz;
+  if (end > at) runs.push(Number(end - at));
+  return runs;
+}
+
+/** Calls `sink` with the segment's bytes in order: buf[0, bufsz), then, when `withFill`, zeros up to memsz. */
+export function forEachChunk(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, withFill: boolean, sink: (chunk: Uint8Array) => void): void {
+  for (const r of segmentRuns(seg, withFill)) {
+    if (typeof r !== 'number') {
+      forEachBytesChunk(r, sink);
+      continue;
+    }
+    for (let n = r; n > 0; n -= ZERO.length) sink(ZERO.subarray(0, Math.min(ZERO.length, n)));
+  }
 }
 
 /** SHA-256 of buf[0, bufsz) followed by zeros up to memsz: the one digest of a segment, planned or staged. */
