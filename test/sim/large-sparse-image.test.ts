@@ -10,10 +10,11 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
-import {createReadStream, closeSync, ftruncateSync, openSync, statSync, writeSync} from 'node:fs';
+import {createReadStream, closeSync, ftruncateSync, openSync, statSync, truncateSync, writeFileSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import {SimBackend} from '../../src/backend/sim/index.js';
+import {KexecError} from '../../src/errors.js';
 import {makeMemoryMap} from '../../src/memory/memory-map.js';
 import {Range} from '../../src/memory/range.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
@@ -102,4 +103,22 @@ test('a sparse image with 4.5 GiB of file data plans and sim-loads with its dige
 
   const grewMiB = (process.resourceUsage().maxRSS - rssBefore) / 1024;
   assert.ok(grewMiB < 256, `planning and staging 4.5 GiB grew peak RSS by ${grewMiB.toFixed(0)} MiB (the file was read whole?)`);
+});
+
+test('a 4.5 GiB md_image is refused with FreeBSD\'s reason on amd64 and arm64, whatever the memory map', async (t) => {
+  const dir = tempStateDir(t);
+  const img = join(dir, 'md.img');
+  closeSync(openSync(img, 'wx', 0o600));
+  truncateSync(img, 4.5 * GiB);
+  const conf = join(dir, 'loader.conf');
+  writeFileSync(conf, `md_load="YES"\nmd_type="md_image"\nmd_name="${img}"\n`);
+  const huge = join(dir, 'map.json');
+  writeFileSync(huge, JSON.stringify({ranges: [{start: '0x0', end: '0x1000000000', type: 'ram'}]}));
+  for (const [arch, window] of [['amd64', '2 GiB KERNBASE window'], ['arm64', '1 GiB the arm64 kernel maps at boot']] as const) {
+    const kernel = `examples/probe-kernel/build/${arch}/kernel`;
+    await assert.rejects(
+      planFiles({image: kernel, modules: [], loaderConf: [conf], memmap: huge}),
+      (e: unknown) => e instanceof KexecError && e.code === 4 && e.reason === 'kernel-window' && e.message.includes(window) && e.message.includes(`${img} (md_image, 0x120000000 bytes)`),
+    );
+  }
 });
