@@ -10,7 +10,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
-import {createReadStream, closeSync, ftruncateSync, openSync, statSync, truncateSync, writeFileSync, writeSync} from 'node:fs';
+import {createReadStream, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import {SimBackend} from '../../src/backend/sim/index.js';
@@ -18,55 +18,13 @@ import {KexecError} from '../../src/errors.js';
 import {makeMemoryMap} from '../../src/memory/memory-map.js';
 import {Range} from '../../src/memory/range.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
+import {SPARSE_ELF_DATA_OFFSET, writeSparseElf, writeSparseRaw} from '../fixtures/sparse-image.js';
 import {tempStateDir} from './sim-fixtures.js';
 
 const GiB = 2 ** 30;
-const DATA_OFFSET = 0x1000;
 const FILESZ = 4.5 * GiB + 0x123;
 const MEMSZ = FILESZ + 0x5000;
 const PADDR = 0x1_0000_0000n;
-
-/** ELF64 x86-64 ET_EXEC header and one PT_LOAD (p_offset 0x1000, FILESZ bytes at PADDR), entry at PADDR. */
-function elfHeader(): Uint8Array {
-  const b = new Uint8Array(64 + 56);
-  const v = new DataView(b.buffer);
-  b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-  v.setUint16(16, 2, true); // ET_EXEC
-  v.setUint16(18, 62, true); // EM_X86_64
-  v.setUint32(20, 1, true);
-  v.setBigUint64(24, PADDR, true); // e_entry
-  v.setBigUint64(32, 64n, true); // e_phoff
-  v.setUint16(52, 64, true); // e_ehsize
-  v.setUint16(54, 56, true); // e_phentsize
-  v.setUint16(56, 1, true); // e_phnum
-  v.setUint16(58, 64, true); // e_shentsize
-  const ph = 64;
-  v.setUint32(ph, 1, true); // PT_LOAD
-  v.setUint32(ph + 4, 7, true);
-  v.setBigUint64(ph + 8, BigInt(DATA_OFFSET), true);
-  v.setBigUint64(ph + 16, PADDR, true);
-  v.setBigUint64(ph + 24, PADDR, true);
-  v.setBigUint64(ph + 32, BigInt(FILESZ), true);
-  v.setBigUint64(ph + 40, BigInt(MEMSZ), true);
-  v.setBigUint64(ph + 48, 0x1000n, true);
-  return b;
-}
-
-/** Writes the sparse image: header, markers at three places, holes elsewhere. */
-function writeImage(path: string): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    writeSync(fd, elfHeader(), 0, 120, 0);
-    const marker = (text: string): Buffer => Buffer.from(text.repeat(64), 'latin1');
-    writeSync(fd, marker('first bytes of the image '), 0, undefined, DATA_OFFSET);
-    writeSync(fd, marker('past the 4 GiB file offset '), 0, undefined, DATA_OFFSET + 4 * GiB + 0x777);
-    const tail = marker('last bytes ');
-    writeSync(fd, tail, 0, undefined, DATA_OFFSET + FILESZ - tail.length);
-    ftruncateSync(fd, DATA_OFFSET + FILESZ);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** SHA-256 of file[start, start + length) followed by `zeros` zero bytes, through a plain read stream. */
 async function streamDigest(path: string, start: number, length: number, zeros: number): Promise<string> {
@@ -80,7 +38,7 @@ async function streamDigest(path: string, start: number, length: number, zeros: 
 test('a sparse image with 4.5 GiB of file data plans and sim-loads with its digest matching an independent hash', {timeout: 600_000}, async (t) => {
   const dir = tempStateDir(t);
   const image = join(dir, 'big-sparse.elf');
-  writeImage(image);
+  writeSparseElf(image, {paddr: PADDR, filesz: FILESZ, memsz: MEMSZ});
   const rssBefore = process.resourceUsage().maxRSS;
 
   const sim = new SimBackend({stateDir: join(dir, 'state'), memoryMap: makeMemoryMap('test map: 8 GiB above 4 GiB', [{range: new Range(PADDR, PADDR + 8n * BigInt(GiB)), type: 'ram'}])});
@@ -91,7 +49,7 @@ test('a sparse image with 4.5 GiB of file data plans and sim-loads with its dige
   assert.equal(seg.bufsz, BigInt(FILESZ));
   const memsz = Math.ceil(MEMSZ / 0x1000) * 0x1000;
   assert.equal(seg.memsz, BigInt(memsz));
-  const expected = await streamDigest(image, DATA_OFFSET, FILESZ, memsz - FILESZ);
+  const expected = await streamDigest(image, SPARSE_ELF_DATA_OFFSET, FILESZ, memsz - FILESZ);
   assert.equal(seg.sha256, expected, 'planned digest = independent streaming hash of the file bytes plus zero fill');
 
   const staged = await sim.load(plan);
@@ -108,8 +66,7 @@ test('a sparse image with 4.5 GiB of file data plans and sim-loads with its dige
 test('a 4.5 GiB md_image is refused with FreeBSD\'s reason on amd64 and arm64, whatever the memory map', async (t) => {
   const dir = tempStateDir(t);
   const img = join(dir, 'md.img');
-  closeSync(openSync(img, 'wx', 0o600));
-  truncateSync(img, 4.5 * GiB);
+  writeSparseRaw(img, 4.5 * GiB);
   const conf = join(dir, 'loader.conf');
   writeFileSync(conf, `md_load="YES"\nmd_type="md_image"\nmd_name="${img}"\n`);
   const huge = join(dir, 'map.json');
