@@ -6,7 +6,6 @@
  * back as the same one-line KexecErrors the main thread would raise. The worker is a short CommonJS script run
  * with `eval`, so it works the same from the bundle, from dist/ and under tsx.
  */
-import {Worker} from 'node:worker_threads';
 import {KexecError} from '../errors.js';
 import type {InputFileDescription} from './input-file.js';
 import {inputErrnoError, inputError} from './read-input.js';
@@ -73,6 +72,8 @@ export async function sha256Parallel(jobs: readonly (readonly HashRun[])[], thre
   const size = (job: readonly HashRun[]): number => job.reduce((n, r) => n + (r.kind === 'bytes' ? r.data.length : r.length), 0);
   // Largest first, so the last job to start is a small one and the workers finish together.
   const queue = jobs.map((job, id) => ({id, job})).sort((a, b) => size(b.job) - size(a.job));
+  // Imported here: most commands never start a worker, and loading worker_threads costs start-up time.
+  const {Worker} = await import('node:worker_threads');
   const workers = Array.from({length: Math.max(1, Math.min(threads, jobs.length))}, () => new Worker(WORKER, {eval: true}));
   try {
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
