@@ -25,7 +25,8 @@ export interface LoadedRegion {
 }
 
 export class PhysicalMemory {
-  private readonly pages = new Map<bigint, Uint8Array>();
+  /** Keyed by page number (address >> 12: below 2^52, so a safe integer). */
+  private readonly pages = new Map<number, Uint8Array>();
   private readonly ram: readonly Range[];
   private readonly regions: LoadedRegion[] = [];
 
@@ -61,16 +62,18 @@ export class PhysicalMemory {
     }
   }
 
-  /** Calls `fn` for each page piece of [addr, addr+len): page number, offset in page, offset in the request, length. */
-  private walk(addr: bigint, len: bigint, fn: (page: bigint, inPage: number, at: number, n: number) => void): void {
-    let at = 0n;
-    while (at < len) {
-      const a = addr + at;
-      const page = a / PAGE;
-      const inPage = Number(a % PAGE);
-      const n = Math.min(PAGE_N - inPage, Number(len - at > PAGE ? PAGE : len - at));
-      fn(page, inPage, Number(at), n);
-      at += BigInt(n);
+  /**
+   * Calls `fn` for each page piece of [addr, addr+len): page number, offset in page, offset in the request, length.
+   * Numbers inside the loop (one bigint split up front): exec walks every page of a GiB-sized image twice.
+   */
+  private walk(addr: bigint, len: bigint, fn: (page: number, inPage: number, at: number, n: number) => void): void {
+    let page = Number(addr / PAGE);
+    let inPage = Number(addr % PAGE);
+    const total = Number(len);
+    for (let at = 0; at < total; page++, inPage = 0) {
+      const n = Math.min(PAGE_N - inPage, total - at);
+      fn(page, inPage, at, n);
+      at += n;
     }
   }
 
@@ -116,6 +119,12 @@ export class PhysicalMemory {
       if (p !== undefined) out.set(p.subarray(inPage, inPage + n), at);
     });
     return out;
+  }
+
+  /** Calls `sink` with the bytes of [addr, addr+len) in order, page by page, without copying (zeros where unwritten). */
+  forEachChunk(addr: bigint, len: bigint, sink: (chunk: Uint8Array) => void): void {
+    this.check('read', addr, len);
+    this.walk(addr, len, (page, inPage, _at, n) => sink((this.pages.get(page) ?? ZERO_PAGE).subarray(inPage, inPage + n)));
   }
 
   /** Little-endian unsigned integer of `size` bytes (1, 2, 4 or 8) at `addr`. */
