@@ -27,14 +27,15 @@ const importMetaUrl = {
   },
 };
 
-// koffi stays outside the bundle. Its one dynamic import (src/backend/native/ffi.ts) becomes a lazy require of a
-// tiny module re-exporting it: bin/run.js runs the bundle as a vm.Script, where import() has no loader.
-const koffiLazy = {
-  name: 'koffi-lazy',
+// koffi and Node's own modules stay outside the bundle. Their dynamic imports (koffi in src/backend/native/ffi.ts,
+// node:worker_threads in src/io/hash-pool.ts) become lazy requires of a tiny module re-exporting them: bin/run.js
+// runs the bundle as a vm.Script, where import() has no loader.
+const lazyExternal = {
+  name: 'lazy-external',
   setup(b) {
-    b.onResolve({filter: /^koffi$/}, (args) =>
-      args.kind === 'dynamic-import' ? {path: 'koffi', namespace: 'koffi-cjs'} : {path: 'koffi', external: true});
-    b.onLoad({filter: /.*/, namespace: 'koffi-cjs'}, () => ({contents: "module.exports = require('koffi');", loader: 'js'}));
+    b.onResolve({filter: /^(koffi|node:.*)$/}, (args) =>
+      args.kind === 'dynamic-import' ? {path: args.path, namespace: 'lazy-cjs'} : {path: args.path, external: true});
+    b.onLoad({filter: /.*/, namespace: 'lazy-cjs'}, (args) => ({contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js'}));
   },
 };
 
@@ -47,7 +48,7 @@ await build({
   target: 'node20',
   // typescript: oclif reads tsconfig.json through it only when NODE_ENV is development or test (never here).
   external: ['koffi', 'typescript'],
-  plugins: [importMetaUrl, koffiLazy],
+  plugins: [importMetaUrl, lazyExternal],
   logLevel: 'warning',
   legalComments: 'inline',
 });
