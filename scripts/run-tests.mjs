@@ -35,6 +35,7 @@ const SLOW_FIRST = [
   'test/qemu/qemu-handoff-items.test.ts',
   'test/freebsd-deps/dependencies.test.ts',
   'test/qemu/shim-boot.test.ts',
+  'test/sim/large-sparse-image.test.ts',
   'test/qemu/qemu-probe.test.ts',
   'test/lifecycle/',
   'test/corpus/plan-reconstruct.test.ts',

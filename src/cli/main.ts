@@ -5,11 +5,14 @@
  * KEXEC_TS_DATA_DIR: under `sudo -E` or an `env_keep` list that is code run as root from a user's directory.
  * Dev plugins (package.json `oclif.devPlugins`) are off too. kexec-ts has no plugins; its commands are its own.
  */
-import {Config, execute} from '@oclif/core';
+import {Config, execute, type Interfaces} from '@oclif/core';
 
-/** The oclif configuration of the package at `root`, with user, linked and dev plugins disabled. */
-export async function loadCliConfig(root: string): Promise<Config> {
-  return Config.load({root, userPlugins: false, devPlugins: false});
+/**
+ * The oclif configuration of the package at `root`, with user, linked and dev plugins disabled; `pjson` replaces
+ * its package.json (the bundled entry, src/main.ts, points command discovery and hooks at the bundle).
+ */
+export async function loadCliConfig(root: string, pjson?: Interfaces.PJSON): Promise<Config> {
+  return Config.load({root, userPlugins: false, devPlugins: false, ...(pjson === undefined ? {} : {pjson})});
 }
 
 /** Runs the command line `argv` (default: the process's) against the package at `root`. */

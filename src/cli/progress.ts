@@ -2,8 +2,10 @@
  * Progress for long commands: a listr2 task list rendered on stderr (never stdout, so --json stays parseable),
  * redrawn in place on a terminal and one line per event otherwise (CI logs, pipes, and a serial console, whose
  * terminal reports 0 columns: redrawing in 0 columns printed one character per line). `quiet` prints nothing.
+ * listr2 (and its renderers) is imported when a task list first runs, so commands that show none (help, plan,
+ * status) never load it.
  */
-import {Listr, ListrLogger, ProcessOutput, type ListrTask} from 'listr2';
+import type {ListrTask} from 'listr2';
 
 export type Step<C> = ListrTask<C>;
 
@@ -13,6 +15,7 @@ export function redrawable(stream: NodeJS.WriteStream = process.stderr): boolean
 }
 
 export async function runSteps<C extends object>(steps: Step<C>[], ctx: C, options: {quiet?: boolean} = {}): Promise<C> {
+  const {Listr, ListrLogger, ProcessOutput} = await import('listr2');
   if (options.quiet === true) return new Listr<C, 'silent', 'silent'>(steps, {ctx, concurrent: false, exitOnError: true, renderer: 'silent'}).run();
   const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)});
   const list = new Listr<C>(steps, {

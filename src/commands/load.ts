@@ -74,7 +74,7 @@ export default class Load extends BaseCommand {
         ...(image === undefined || base.root !== undefined ? [] : [{title: `Read ${image}`, task: async (c: LoadContext, t: {title: string}) => {
           const elf = await ElfFile.open(image);
           c.elf = elf;
-          t.title = `Read ${image} (${formatSize(elf.bytes.length)}, ELF${elf.header.class})`;
+          t.title = `Read ${image} (${formatSize(elf.size)}, ELF${elf.header.class})`;
         }}]),
         {title: 'Resolve modules and plan segments', task: async (c, t) => {
           // Planned for the backend's machine: its memory map, page size and firmware tables, unless flags say otherwise.

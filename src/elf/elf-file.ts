@@ -1,7 +1,9 @@
 /**
  * One parsed ELF file: header and both tables eagerly (they are small and must be valid for anything else to
- * make sense), everything else (symbols, relocations, notes, dynamic section) on first use. Byte access is
- * zero-copy: views into the caller's buffer, never copies.
+ * make sense), everything else (symbols, relocations, notes, dynamic section) on first use. A file read by
+ * `open` stays in memory only when it is small; a large one (a big kernel, a firmware image of GiBs) is read
+ * where the parser looks (BinaryReader's pages), and its PT_LOAD bytes are handed on as FileBytes, read in chunks
+ * when they are hashed or staged. Byte access to an in-memory file is zero-copy: views, never copies.
  */
 import {BinaryReader, latin1} from './binary-reader.js';
 import {PT, SHT} from './constants.js';
@@ -11,11 +13,19 @@ import {readNotes, type ElfNote} from './notes.js';
 import {readRelocationSection, type Relocation} from './relocations.js';
 import {readSymbols, type ElfSymbol} from './symbols.js';
 import {readProgramHeaders, readSectionHeaders, type ProgramHeader, type SectionHeader} from './tables.js';
-import {INPUT_LIMITS, readInput} from '../io/read-input.js';
+import {FileBytes, type Bytes} from '../io/file-bytes.js';
+import {InputFile} from '../io/input-file.js';
+import {INPUT_LIMITS} from '../io/read-input.js';
+
+/** Files up to this size are read whole (one read is fastest); larger ones are read where needed. */
+export const ELF_IN_MEMORY_MAX = 32 << 20;
 
 export class ElfFile {
   readonly file: string;
-  readonly bytes: Uint8Array;
+  /** The file's size in bytes. */
+  readonly size: number;
+  /** The input the bytes come from when the file was opened by path (undefined for parsed buffers). */
+  readonly input: InputFile | undefined;
   readonly header: ElfHeader;
   readonly programHeaders: readonly ProgramHeader[];
   readonly sections: readonly SectionHeader[];
@@ -23,10 +33,17 @@ export class ElfFile {
   private symbolCache: ElfSymbol[] | undefined;
   private dynsymCache: ElfSymbol[] | undefined;
 
-  private constructor(file: string, bytes: Uint8Array) {
+  private readonly segmentCache = new Map<number, Uint8Array>();
+
+  /** True when every byte is in memory (a parsed buffer, or a small file read whole). */
+  private readonly inMemory: boolean;
+
+  private constructor(file: string, source: Uint8Array | InputFile, input?: InputFile) {
     this.file = file;
-    this.bytes = bytes;
-    const {header, reader} = readHeader(bytes, file);
+    this.input = input ?? (source instanceof InputFile ? source : undefined);
+    this.inMemory = source instanceof Uint8Array;
+    this.size = source instanceof InputFile ? source.size : source.length;
+    const {header, reader} = readHeader(source instanceof InputFile ? {size: BigInt(source.size), fetch: (o, n) => source.read(o, n)} : source, file);
     this.header = header;
     this.reader = reader;
     this.programHeaders = readProgramHeaders(reader, header);
@@ -38,9 +55,13 @@ export class ElfFile {
     return new ElfFile(file, bytes);
   }
 
-  /** Reads and parses a file; a missing file, a directory or an unreadable one is a one-line KexecError. */
-  static async open(path: string): Promise<ElfFile> {
-    return ElfFile.parse(await readInput(path, {what: '', maxBytes: INPUT_LIMITS.image}), path);
+  /**
+   * Reads and parses a file; a missing file, a directory or an unreadable one is a one-line KexecError. Small
+   * files are read whole; `inMemoryMax` is for tests of the large-file path.
+   */
+  static async open(path: string, inMemoryMax = ELF_IN_MEMORY_MAX): Promise<ElfFile> {
+    const input = InputFile.open(path, {what: '', maxBytes: INPUT_LIMITS.image});
+    return new ElfFile(path, input.size <= inMemoryMax ? input.read(0, input.size) : input, input);
   }
 
   get is64(): boolean {
@@ -51,9 +72,24 @@ export class ElfFile {
     return this.programHeaders.filter((ph) => ph.type === PT.LOAD);
   }
 
-  /** The file bytes of a segment (p_filesz of them; the memsz tail is zero fill and not in the file). */
+  /**
+   * The file bytes of a segment (p_filesz of them; the memsz tail is zero fill and not in the file), in memory:
+   * for the parser's own look inside (FreeBSD module metadata). Read once per segment for a large file.
+   */
   segmentData(ph: ProgramHeader): Uint8Array {
-    return this.reader.slice(ph.offset, ph.filesz, `program header ${ph.index}`);
+    let b = this.segmentCache.get(ph.index);
+    if (b === undefined) {
+      b = this.reader.slice(ph.offset, ph.filesz, `program header ${ph.index}`);
+      this.segmentCache.set(ph.index, b);
+    }
+    return b;
+  }
+
+  /** The same bytes for loading: still in the file when the file is large (read in chunks when hashed or staged). */
+  segmentBytes(ph: ProgramHeader): Bytes {
+    if (this.inMemory || this.input === undefined) return this.segmentData(ph);
+    const offset = this.reader.check(ph.offset, ph.filesz, `program header ${ph.index}`);
+    return new FileBytes(this.input, offset, Number(ph.filesz));
   }
 
   /** A section's bytes; NOBITS sections have none. */

@@ -2,7 +2,7 @@
  * The ELF file header (gABI "ELF Header"), with extended numbering resolved: when e_phnum is PN_XNUM, e_shnum is
  * 0 or e_shstrndx is SHN_XINDEX, the real values live in section header 0 (sh_info, sh_size, sh_link).
  */
-import {BinaryReader, elfError} from './binary-reader.js';
+import {BinaryReader, elfError, type FetchBytes} from './binary-reader.js';
 import {PN_XNUM, SHN} from './constants.js';
 import {KexecError, hex} from '../errors.js';
 
@@ -50,9 +50,10 @@ function readIdent(bytes: Uint8Array, file: string): {is64: boolean; littleEndia
   return {is64: cls === 2, littleEndian: data === 1};
 }
 
-export function readHeader(bytes: Uint8Array, file: string): {header: ElfHeader; reader: BinaryReader} {
-  const {is64, littleEndian} = readIdent(bytes, file);
-  const r = new BinaryReader(bytes, file, littleEndian);
+export function readHeader(source: Uint8Array | {readonly size: bigint; readonly fetch: FetchBytes}, file: string): {header: ElfHeader; reader: BinaryReader} {
+  const ident = source instanceof Uint8Array ? source : source.fetch(0, Number(source.size < 16n ? source.size : 16n));
+  const {is64, littleEndian} = readIdent(ident, file);
+  const r = new BinaryReader(source, file, littleEndian);
   const s = 'ELF header';
   const ehsizeNeeded = is64 ? 64 : 52;
   r.check(0n, BigInt(ehsizeNeeded), s);
@@ -102,9 +103,9 @@ export function readHeader(bytes: Uint8Array, file: string): {header: ElfHeader;
   const header: ElfHeader = {
     class: is64 ? 64 : 32,
     littleEndian,
-    identVersion: bytes[6] ?? 0,
-    osabi: bytes[7] ?? 0,
-    abiVersion: bytes[8] ?? 0,
+    identVersion: ident[6] ?? 0,
+    osabi: ident[7] ?? 0,
+    abiVersion: ident[8] ?? 0,
     type: r.u16(16n, s),
     machine: r.u16(18n, s),
     version: r.u32(20n, s),

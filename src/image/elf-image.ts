@@ -38,7 +38,7 @@ export function elfImage(elf: ElfFile, opts: ElfImageOptions): Image {
   const addr = (ph: ProgramHeader): bigint => (opts.useVaddr === true ? ph.vaddr : ph.paddr);
   const name = basename(elf.file);
   const piecesAt = (shift: (a: bigint) => bigint): Piece[] =>
-    loads.map((ph) => ({label: `PT_LOAD ${ph.index}`, mem: shift(addr(ph)), data: elf.segmentData(ph), memsz: ph.memsz}));
+    loads.map((ph) => ({label: `PT_LOAD ${ph.index}`, mem: shift(addr(ph)), data: elf.segmentBytes(ph), memsz: ph.memsz}));
 
   const notes: string[] = [];
   const holder = elf.loadSegmentForVaddr(elf.header.entry);

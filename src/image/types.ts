@@ -8,14 +8,15 @@
  * metadata, environment and entry registers for a FreeBSD kernel. It is one typed union; hex strings appear only
  * in its JSON form (src/plan/codec.ts).
  */
+import type {Bytes} from '../io/file-bytes.js';
 
 export interface Piece {
   /** What this is, for plan output ("kernel PT_LOAD 0", "module if_em.ko", "metadata"). */
   readonly label: string;
   /** Physical address of the first byte. */
   readonly mem: bigint;
-  /** The bytes (a view into a file buffer, or a small generated buffer). */
-  readonly data: Uint8Array;
+  /** The bytes: a range of an input file (read when needed), or a small generated or parsed buffer. */
+  readonly data: Bytes;
   /** Bytes in memory: data, then zeros. At least data.length. */
   readonly memsz: bigint;
 }

@@ -38,8 +38,23 @@ export interface InputOptions {
   readonly code?: ExitCodeName;
 }
 
-function inputError(path: string, o: InputOptions, message: string, reason: string): KexecError {
+export function inputError(path: string, o: InputOptions, message: string, reason: string): KexecError {
   return new KexecError(o.code ?? 'badInput', `${o.what === '' ? '' : `${o.what} `}${path}: ${message}`, {reason});
+}
+
+/** The error for an OS error met opening or reading `path`. */
+export function inputErrnoError(path: string, o: InputOptions, e: unknown): KexecError {
+  const code = errnoCode(e);
+  return inputError(path, o, describeErrno(code), `input-${(code ?? 'eio').toLowerCase()}`);
+}
+
+/** What must hold of an opened input before a byte of it is read: a regular file of at most maxBytes. */
+export function checkInputStat(path: string, o: InputOptions, st: {isDirectory(): boolean; isFile(): boolean; size: number}): void {
+  if (st.isDirectory()) throw inputError(path, o, describeErrno('EISDIR'), 'input-eisdir');
+  if (!st.isFile()) throw inputError(path, o, 'is not a regular file (a device, FIFO or socket)', 'input-not-regular');
+  if (st.size > o.maxBytes) {
+    throw inputError(path, o, `is ${hex(st.size)} bytes, more than the ${hex(o.maxBytes)} kexec-ts reads for ${o.what === '' ? 'an input file' : `a ${o.what}`}`, 'input-too-large');
+  }
 }
 
 /** The whole file, after checking it is a regular file of at most maxBytes. */
@@ -49,24 +64,17 @@ export async function readInput(path: string, o: InputOptions): Promise<Uint8Arr
     // O_NONBLOCK: opening a FIFO for reading must not wait for a writer before we can look at what it is.
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    const code = errnoCode(e);
-    throw inputError(path, o, describeErrno(code), `input-${(code ?? 'eio').toLowerCase()}`);
+    throw inputErrnoError(path, o, e);
   }
   try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw inputError(path, o, describeErrno('EISDIR'), 'input-eisdir');
-    if (!st.isFile()) throw inputError(path, o, 'is not a regular file (a device, FIFO or socket)', 'input-not-regular');
-    if (st.size > o.maxBytes) {
-      throw inputError(path, o, `is ${hex(st.size)} bytes, more than the ${hex(o.maxBytes)} kexec-ts reads for ${o.what === '' ? 'an input file' : `a ${o.what}`}`, 'input-too-large');
-    }
+    checkInputStat(path, o, await handle.stat());
     const buf = await handle.readFile();
     if (buf.length > o.maxBytes) throw inputError(path, o, `grew past ${hex(o.maxBytes)} bytes while being read`, 'input-too-large');
     // A plain Uint8Array over the same memory: Buffer#slice() does not copy, Uint8Array#slice() does.
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     if (e instanceof KexecError) throw e;
-    const code = errnoCode(e);
-    throw inputError(path, o, describeErrno(code), `input-${(code ?? 'eio').toLowerCase()}`);
+    throw inputErrnoError(path, o, e);
   } finally {
     await handle.close();
   }
@@ -103,8 +111,8 @@ export async function readTextInput(path: string, o: InputOptions): Promise<stri
 
 /** Input size limits by kind (bytes). Generous: they stop a device or a runaway file, not a real input. */
 export const INPUT_LIMITS = {
-  /** ELF kernels, modules and raw preloaded files. */
-  image: 2 ** 31 - 1,
+  /** ELF kernels, modules and raw preloaded files: read in bounded chunks, never whole (src/io/input-file.ts). */
+  image: 2 ** 46,
   /** Text configuration: loader.conf, env files, memory maps. */
   text: 16 << 20,
   /** Firmware tables: EFI map, SMAP, device tree. */

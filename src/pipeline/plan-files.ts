@@ -18,7 +18,7 @@ import type {MemoryMap} from '../memory/memory-map.js';
 import {parsePhysSegs} from '../memory/phys-segs.js';
 import {PROFILE_NAMES, defaultProfileForArch, getProfile} from '../memory/profiles.js';
 import type {PlacementStrategy} from '../plan/placement.js';
-import {plan as planImage} from '../plan/planner.js';
+import {planHashedInParallel} from '../plan/planner.js';
 import type {Plan} from '../plan/types.js';
 import {buildFreeBsd, kernelNameOf, loaderSetup, type FreeBsdRequest} from './freebsd-boot.js';
 import {readMemoryMapFile} from './memory-map-file.js';
@@ -149,7 +149,7 @@ export async function planFiles(req: PlanRequest): Promise<PlanResult> {
     refuseProgram(elf);
     image = elfImage(elf, {pageSize, useVaddr: req.useVaddr === true, entryOverride: req.entry !== undefined});
   }
-  const plan = planImage(image, chosen.map, {
+  const plan = await planHashedInParallel(image, chosen.map, {
     pageSize,
     ...(req.placement === undefined ? {} : {strategy: req.placement}),
     ...(req.entry === undefined ? {} : {entry: req.entry}),

@@ -12,7 +12,8 @@ import {KexecError, hex} from '../errors.js';
 import type {Piece} from '../image/types.js';
 import {ramRangeContaining, type MemoryMap} from '../memory/memory-map.js';
 import {Range, U64_LIMIT, alignDown, alignUp, compareBigint} from '../memory/range.js';
-import {firstDifference, lastDifference} from './byte-compare.js';
+import type {Bytes} from '../io/file-bytes.js';
+import {firstDifferenceOf, lastDifferenceOf} from './byte-compare.js';
 import {KEXEC_SEGMENT_MAX} from './types.js';
 
 export interface Extent {
@@ -41,7 +42,7 @@ export function normalizePieces(pieces: readonly Piece[]): Piece[] {
 }
 
 /** The bytes a piece puts over [from, to) that are data (the rest is its zero fill): a view, possibly empty. */
-function dataOver(p: Piece, from: bigint, to: bigint): Uint8Array {
+function dataOver(p: Piece, from: bigint, to: bigint): Bytes {
   const dataEnd = p.mem + BigInt(p.data.length);
   if (from >= dataEnd) return p.data.subarray(0, 0);
   return p.data.subarray(Number(from - p.mem), Number((to < dataEnd ? to : dataEnd) - p.mem));
@@ -56,9 +57,9 @@ function difference(a: Piece, b: Piece, from: bigint, to: bigint): {first: bigin
   const da = dataOver(a, from, to);
   const db = dataOver(b, from, to);
   // Over [from, from + max(len)) at least one has data; past that both are zero fill and agree.
-  const first = firstDifference(da, db);
+  const first = firstDifferenceOf(da, db);
   if (first < 0) return undefined;
-  return {first: from + BigInt(first), last: from + BigInt(lastDifference(da, db))};
+  return {first: from + BigInt(first), last: from + BigInt(lastDifferenceOf(da, db))};
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
- * plan(image, memoryMap, options) -> Plan. Pure: no I/O. Places the movable group (if any), merges pieces into
- * page-aligned segments inside single RAM ranges, keeps within the 16-segment budget, digests every segment and
- * the whole plan, and finally runs the shared validator so no backend ever receives a plan it would refuse.
+ * plan(image, memoryMap, options) -> Plan. Places the movable group (if any), merges pieces into page-aligned
+ * segments inside single RAM ranges, keeps within the 16-segment budget, digests every segment and the whole
+ * plan, and finally runs the shared validator so no backend ever receives a plan it would refuse. The only I/O is
+ * reading the bytes still in input files to hash them: `plan` does it inline, `planHashedInParallel` on worker
+ * threads (src/plan/segment-digests.ts), for the command line's large inputs.
  */
 import {KexecError, hex} from '../errors.js';
 import type {Handoff, Image, Piece} from '../image/types.js';
@@ -10,6 +12,7 @@ import {Range, isPowerOfTwo, maxBigint, minBigint} from '../memory/range.js';
 import {planDigest} from './digest.js';
 import {checkInsideRam, checkOverlaps, fitBudget, groupExtents, normalizePieces} from './merge.js';
 import {findPlacement, type PlacementStrategy} from './placement.js';
+import {segmentDigests} from './segment-digests.js';
 import {partsFor, segmentSha256} from './segment-bytes.js';
 import type {Plan, Segment} from './types.js';
 import {assertValidPlan} from './validate.js';
@@ -24,7 +27,26 @@ export interface PlanOptions {
   readonly max?: bigint;
 }
 
+type UnhashedSegment = Omit<Segment, 'sha256'>;
+
+/** A plan whose segments are laid out and checked; `finish` takes their digests (in order) and returns the Plan. */
+interface PlanLayout {
+  readonly segments: readonly UnhashedSegment[];
+  finish(sha256: readonly string[]): Plan;
+}
+
 export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
+  const l = layoutPlan(image, map, options);
+  return l.finish(l.segments.map(segmentSha256));
+}
+
+/** The same plan, with the segment digests computed on worker threads when there is enough to hash. */
+export async function planHashedInParallel(image: Image, map: MemoryMap, options: PlanOptions): Promise<Plan> {
+  const l = layoutPlan(image, map, options);
+  return l.finish(await segmentDigests(l.segments));
+}
+
+function layoutPlan(image: Image, map: MemoryMap, options: PlanOptions): PlanLayout {
   const pageSize = options.pageSize;
   if (!isPowerOfTwo(pageSize) || pageSize < 0x1000n) {
     throw new KexecError('usage', `page size ${hex(pageSize)} is not a power of two of at least 0x1000 (4 KiB)`, {reason: 'page-size'});
@@ -68,13 +90,11 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
   checkInsideRam(extents, map);
   const merges = fitBudget(extents, map);
 
-  const segments: Segment[] = extents.map((e) => {
+  const segments: UnhashedSegment[] = extents.map((e) => {
     const {parts, bufsz} = partsFor(e.start, e.pieces);
-    const seg = {mem: e.start, memsz: e.end - e.start, bufsz, parts};
     return {
-      ...seg,
+      mem: e.start, memsz: e.end - e.start, bufsz, parts,
       contents: e.pieces.map((p) => ({label: p.label, mem: p.mem, filesz: BigInt(p.data.length), memsz: p.memsz})),
-      sha256: segmentSha256(seg),
     };
   });
   const e = entry;
@@ -89,15 +109,13 @@ export function plan(image: Image, map: MemoryMap, options: PlanOptions): Plan {
   if (handoff.kind !== image.kind) {
     throw new KexecError('internal', `${image.files[0] ?? 'image'}: a ${image.kind} image produced a ${handoff.kind} hand-off`);
   }
-  const body = {arch: image.arch, machine: image.machine, kind: image.kind, pageSize, entry: e, flags: 0n, segments, files: image.files, handoff};
-  assertValidPlan(body, map);
-  return {
-    ...body,
-    memoryMap: map,
-    merges,
-    notes: [...(image.notes ?? []), ...notes],
-    digest: planDigest(body),
+  const finish = (sha256: readonly string[]): Plan => {
+    const hashed: Segment[] = segments.map((s, i) => ({...s, sha256: sha256[i] ?? ''}));
+    const body = {arch: image.arch, machine: image.machine, kind: image.kind, pageSize, entry: e, flags: 0n, segments: hashed, files: image.files, handoff};
+    assertValidPlan(body, map);
+    return {...body, memoryMap: map, merges, notes: [...(image.notes ?? []), ...notes], digest: planDigest(body)};
   };
+  return {segments, finish};
 }
 
 /** The tighter of an image's own bound and the user's. */

@@ -1,32 +1,40 @@
 /**
- * Segment contents without copying: parts are views at offsets, gaps and the tail are zeros. These helpers walk
- * a segment as a sequence of chunks (views and slices of one shared zero buffer), so hashing, exporting and
- * staging never need the whole segment in one buffer unless a backend asks for it.
+ * Segment contents without copying: parts are views at offsets (in memory, or ranges of input files read in
+ * bounded chunks), gaps and the tail are zeros. These helpers walk a segment as a sequence of chunks (views, file
+ * chunks and slices of one shared zero buffer), so hashing, exporting and staging never need the whole segment in
+ * one buffer unless a backend asks for it.
  */
 import {createHash} from 'node:crypto';
 import type {Piece} from '../image/types.js';
+import {FileBytes, forEachBytesChunk, type Bytes} from '../io/file-bytes.js';
 import {compareBigint} from '../memory/range.js';
 import type {Segment, SegmentPart} from './types.js';
 
 const ZERO = new Uint8Array(1 << 20);
 
-/** Calls `sink` with the segment's bytes in order: buf[0, bufsz), then, when `withFill`, zeros up to memsz. */
-export function forEachChunk(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, withFill: boolean, sink: (chunk: Uint8Array) => void): void {
+/** The segment as runs in order: data (in memory or in a file) and counts of zero bytes (gaps, then the fill). */
+export function segmentRuns(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, withFill: boolean): (Bytes | number)[] {
+  const runs: (Bytes | number)[] = [];
   let at = 0n;
-  const zeros = (n: bigint): void => {
-    while (n > 0n) {
-      const k = n > BigInt(ZERO.length) ? ZERO.length : Number(n);
-      sink(ZERO.subarray(0, k));
-      n -= BigInt(k);
-    }
-  };
   for (const p of seg.parts) {
-    if (p.offset > at) zeros(p.offset - at);
-    if (p.data.length > 0) sink(p.data);
+    if (p.offset > at) runs.push(Number(p.offset - at));
+    if (p.data.length > 0) runs.push(p.data);
     at = p.offset + BigInt(p.data.length);
   }
-  if (withFill) zeros(seg.memsz - at);
-  else if (seg.bufsz > at) zeros(seg.bufsz - at);
+  const end = withFill ? seg.memsz : seg.bufsz;
+  if (end > at) runs.push(Number(end - at));
+  return runs;
+}
+
+/** Calls `sink` with the segment's bytes in order: buf[0, bufsz), then, when `withFill`, zeros up to memsz. */
+export function forEachChunk(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>, withFill: boolean, sink: (chunk: Uint8Array) => void): void {
+  for (const r of segmentRuns(seg, withFill)) {
+    if (typeof r !== 'number') {
+      forEachBytesChunk(r, sink);
+      continue;
+    }
+    for (let n = r; n > 0; n -= ZERO.length) sink(ZERO.subarray(0, Math.min(ZERO.length, n)));
+  }
 }
 
 /** SHA-256 of buf[0, bufsz) followed by zeros up to memsz: the one digest of a segment, planned or staged. */
@@ -38,11 +46,19 @@ export function segmentSha256(seg: Pick<Segment, 'parts' | 'bufsz' | 'memsz'>): 
 
 /** The segment's buf as one contiguous buffer of bufsz bytes (for backends that must pass a single pointer). */
 export function segmentBuffer(seg: Pick<Segment, 'parts' | 'bufsz'>): Uint8Array {
-  if (seg.parts.length === 1 && seg.parts[0]?.offset === 0n && BigInt(seg.parts[0].data.length) === seg.bufsz) {
-    return seg.parts[0].data;
+  const only = seg.parts[0];
+  if (seg.parts.length === 1 && only !== undefined && only.offset === 0n && BigInt(only.data.length) === seg.bufsz && !(only.data instanceof FileBytes)) {
+    return only.data;
   }
+  // Allocated once, filled part by part (file parts chunk by chunk straight into place).
   const out = new Uint8Array(Number(seg.bufsz));
-  for (const p of seg.parts) out.set(p.data, Number(p.offset));
+  for (const p of seg.parts) {
+    let at = Number(p.offset);
+    forEachBytesChunk(p.data, (c) => {
+      out.set(c, at);
+      at += c.length;
+    });
+  }
   return out;
 }
 

@@ -8,11 +8,13 @@
  */
 import type {MemoryMap} from '../memory/memory-map.js';
 import type {Handoff, ImageKind} from '../image/types.js';
+import type {Bytes} from '../io/file-bytes.js';
 
 export interface SegmentPart {
   /** Offset of `data` from the segment's `mem`. */
   readonly offset: bigint;
-  readonly data: Uint8Array;
+  /** In memory, or still in its file (read in chunks when hashed, staged or exported). */
+  readonly data: Bytes;
 }
 
 export interface SegmentContent {

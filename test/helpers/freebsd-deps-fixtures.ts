@@ -15,6 +15,7 @@ import type {Plan} from '../../src/plan/types.js';
 import {buildFreeBsdKernel, type KernelSpec} from '../fixtures/freebsd-kernel.js';
 import {buildFreeBsdModule, type ModuleSpec} from '../fixtures/freebsd-module.js';
 import {writeHintsFile, type HintEntry} from './linker-hints-writer.js';
+import {materializeBytes} from '../../src/io/file-bytes.js';
 
 /** What freebsd-image.ts puts in plan.handoff (the parts these tests read). */
 export interface HandoffFile {
@@ -124,7 +125,7 @@ export function planBytes(plan: Plan, mem: bigint, len: number): Uint8Array {
       const at = s.mem + p.offset;
       const lo = at > mem ? at : mem;
       const hi = at + BigInt(p.data.length) < end ? at + BigInt(p.data.length) : end;
-      if (lo < hi) out.set(p.data.subarray(Number(lo - at), Number(hi - at)), Number(lo - mem));
+      if (lo < hi) out.set(materializeBytes(p.data.subarray(Number(lo - at), Number(hi - at))), Number(lo - mem));
     }
   }
   return out;

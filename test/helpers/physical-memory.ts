@@ -7,6 +7,7 @@
  */
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {materializeBytes, type Bytes} from '../../src/io/file-bytes.js';
 
 export interface ExportedSegment {
   index: number;
@@ -42,10 +43,10 @@ export class PhysicalMemory {
   }
 
   /** The memory an in-process plan (segments with their byte views) would leave: bytes at mem, zeros to memsz. */
-  static ofSegments(segments: readonly {mem: bigint; memsz: bigint; bufsz: bigint; parts: readonly {offset: bigint; data: Uint8Array}[]}[]): PhysicalMemory {
+  static ofSegments(segments: readonly {mem: bigint; memsz: bigint; bufsz: bigint; parts: readonly {offset: bigint; data: Bytes}[]}[]): PhysicalMemory {
     return new PhysicalMemory(segments.map((s, index) => {
       const bytes = new Uint8Array(Number(s.bufsz));
-      for (const p of s.parts) bytes.set(p.data, Number(p.offset));
+      for (const p of s.parts) bytes.set(materializeBytes(p.data), Number(p.offset));
       return {index, start: s.mem, end: s.mem + s.memsz, bytes};
     }));
   }

@@ -21,6 +21,7 @@ import type {Plan} from '../../src/plan/types.js';
 import {NativeBackend, hostArch, type NativeBackendOptions} from '../../src/backend/native/native-backend.js';
 import {nextbootOf, stagedRecord} from '../../src/backend/staging/staged-record.js';
 import {buildMock, haveGcc, readMockLog, type MockLog} from './mock-lib.js';
+import {materializeBytes} from '../../src/io/file-bytes.js';
 
 const ERRNO = constants.errno;
 let dir = '';
@@ -78,7 +79,7 @@ const image: Image = {kind: 'elf', arch: hostArch(), machine: 62, files: ['kerne
 /** The bytes a segment must carry, built from the pieces (independently of the planner's parts). */
 function expectedBuf(mem: bigint, bufsz: bigint): Uint8Array {
   const out = new Uint8Array(Number(bufsz));
-  for (const p of pieces) if (p.mem >= mem && p.mem < mem + bufsz) out.set(p.data, Number(p.mem - mem));
+  for (const p of pieces) if (p.mem >= mem && p.mem < mem + bufsz) out.set(materializeBytes(p.data), Number(p.mem - mem));
   return out;
 }
 

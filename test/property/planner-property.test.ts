@@ -14,6 +14,7 @@ import {Range} from '../../src/memory/range.js';
 import {segmentSha256} from '../../src/plan/segment-bytes.js';
 import type {Plan} from '../../src/plan/types.js';
 import {planViolations} from '../../src/plan/validate.js';
+import {materializeBytes} from '../../src/io/file-bytes.js';
 
 const RUNS = Number(process.env.PLAN_RUNS ?? 1500);
 const DOCUMENTED = new Set(['outside-memory', 'spans-ranges', 'overlap-conflict', 'too-many-segments', 'entry-outside', 'empty-image']);
@@ -55,7 +56,7 @@ function build(s: Scenario): {image: Image; map: ReturnType<typeof makeMemoryMap
   for (const e of s.echoes) {
     const src = pieces[e.of % pieces.length] as Piece;
     if (src.data.length <= e.shift) continue;
-    const data = src.data.slice(e.shift);
+    const data = materializeBytes(src.data).slice(e.shift);
     if (e.flip && data.length > 0) data[data.length - 1] = (data[data.length - 1] ?? 0) ^ 0x5a;
     pieces.push({label: `echo of ${src.label}`, mem: src.mem + BigInt(e.shift), data, memsz: BigInt(data.length)});
   }
@@ -70,7 +71,7 @@ function planByte(p: Plan, addr: bigint): number | undefined {
   if (seg === undefined) return undefined;
   const off = addr - seg.mem;
   for (const part of seg.parts) {
-    if (off >= part.offset && off < part.offset + BigInt(part.data.length)) return part.data[Number(off - part.offset)];
+    if (off >= part.offset && off < part.offset + BigInt(part.data.length)) return materializeBytes(part.data)[Number(off - part.offset)];
   }
   return 0;
 }
@@ -79,7 +80,7 @@ function expectedByte(pieces: Piece[], addr: bigint): number | undefined {
   for (const p of pieces) {
     if (addr < p.mem || addr >= p.mem + p.memsz) continue;
     const i = addr - p.mem;
-    return i < BigInt(p.data.length) ? p.data[Number(i)] : 0;
+    return i < BigInt(p.data.length) ? materializeBytes(p.data)[Number(i)] : 0;
   }
   return undefined;
 }
@@ -113,7 +114,7 @@ test(`planner: ${RUNS} random piece sets plan correctly or are refused with a do
         for (const part of seg.parts) {
           for (let k = 0; k < part.data.length; k++) {
             const a = seg.mem + part.offset + BigInt(k);
-            assert.equal(expectedByte(pieces, a), part.data[k], `plan byte at 0x${a.toString(16)} belongs to no piece`);
+            assert.equal(expectedByte(pieces, a), materializeBytes(part.data)[k], `plan byte at 0x${a.toString(16)} belongs to no piece`);
           }
         }
         assert.equal(seg.sha256, segmentSha256(seg));

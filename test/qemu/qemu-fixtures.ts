@@ -18,6 +18,7 @@ import {plan as planImage} from '../../src/plan/planner.js';
 import type {Plan} from '../../src/plan/types.js';
 import {buildFreeBsdKernel} from '../fixtures/freebsd-kernel.js';
 import {buildFreeBsdModule} from '../fixtures/freebsd-module.js';
+import {materializeBytes} from '../../src/io/file-bytes.js';
 
 export function tempDir(t: {after: (fn: () => void) => void}, prefix = 'kexec-qemu-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -46,7 +47,7 @@ export function planBytes(p: Plan, phys: bigint, size: bigint): Uint8Array {
       const end = start + BigInt(part.data.length);
       const lo = start > phys ? start : phys;
       const hi = end < phys + size ? end : phys + size;
-      if (lo < hi) out.set(part.data.subarray(Number(lo - start), Number(hi - start)), Number(lo - phys));
+      if (lo < hi) out.set(materializeBytes(part.data.subarray(Number(lo - start), Number(hi - start))), Number(lo - phys));
     }
   }
   return out;

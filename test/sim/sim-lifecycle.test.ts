@@ -13,6 +13,7 @@ import {getProfile} from '../../src/memory/profiles.js';
 import {planFiles} from '../../src/pipeline/plan-files.js';
 import type {Plan} from '../../src/plan/types.js';
 import {refusal, smallPlan, tempStateDir} from './sim-fixtures.js';
+import {materializeBytes} from '../../src/io/file-bytes.js';
 
 /** The committed amd64 probe kernel with its module, planned for amd64-4g. */
 async function freebsdPlan(_t: unknown): Promise<Plan> {
@@ -66,7 +67,7 @@ test('exec verifies the digests, boots the image, records booted.json and leaves
   const regions = report.handoff.regions as {start: string; contents: {label: string}[]}[];
   assert.deepEqual(regions.map((r) => r.start), ['0x200000', '0x210000']);
   // The bytes at the entry are the planned bytes at offset 0x10 of the first piece.
-  const expected = Buffer.from(p.segments[0]?.parts[0]?.data.subarray(0x10, 0x20) ?? []).toString('hex').replace(/(..)(?=.)/g, '$1 ');
+  const expected = Buffer.from(materializeBytes(p.segments[0]?.parts[0]?.data.subarray(0x10, 0x20) ?? new Uint8Array(0))).toString('hex').replace(/(..)(?=.)/g, '$1 ');
   assert.equal(report.handoff.entryBytes, expected);
   const st = await sim.status();
   assert.equal(st.staged, null);

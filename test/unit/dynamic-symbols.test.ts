@@ -30,7 +30,8 @@ const parse = (bytes: Uint8Array, name: string): ElfFile => ElfFile.parse(bytes,
 /** The file offset of the SysV hash table, through its section header (not the path under test). */
 function hashSection(elf: ElfFile): {offset: number; nbucket: number; nchain: number} {
   const sh = elf.sections.find((s) => s.type === SHT.HASH) ?? assert.fail(`${elf.file}: no SHT_HASH section`);
-  const dv = new DataView(elf.bytes.buffer, elf.bytes.byteOffset + Number(sh.offset));
+  const head = elf.reader.slice(sh.offset, 8n, 'SHT_HASH header');
+  const dv = new DataView(head.buffer, head.byteOffset, 8);
   return {offset: Number(sh.offset), nbucket: dv.getUint32(0, true), nchain: dv.getUint32(4, true)};
 }
 

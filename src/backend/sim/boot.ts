@@ -61,10 +61,7 @@ function copySegment(memory: PhysicalMemory, s: SegmentDescription, index: numbe
 /** SHA-256 of [mem, mem+memsz) as the new kernel would find it. */
 function memoryDigest(memory: PhysicalMemory, s: SegmentDescription): string {
   const h = createHash('sha256');
-  for (let at = 0n; at < s.memsz; at += BigInt(CHUNK)) {
-    const n = s.memsz - at > BigInt(CHUNK) ? CHUNK : Number(s.memsz - at);
-    h.update(memory.read(s.mem + at, n));
-  }
+  memory.forEachChunk(s.mem, s.memsz, (c) => h.update(c));
   return h.digest('hex');
 }
 

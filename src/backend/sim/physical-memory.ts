@@ -11,6 +11,11 @@ import {Range, compareBigint} from '../../memory/range.js';
 
 const PAGE = 4096n;
 const PAGE_N = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE_N);
+
+function isZeroPage(b: Uint8Array): boolean {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(ZERO_PAGE);
+}
 
 export interface LoadedRegion {
   readonly start: bigint;
@@ -20,7 +25,8 @@ export interface LoadedRegion {
 }
 
 export class PhysicalMemory {
-  private readonly pages = new Map<bigint, Uint8Array>();
+  /** Keyed by page number (address >> 12: below 2^52, so a safe integer). */
+  private readonly pages = new Map<number, Uint8Array>();
   private readonly ram: readonly Range[];
   private readonly regions: LoadedRegion[] = [];
 
@@ -56,24 +62,33 @@ export class PhysicalMemory {
     }
   }
 
-  /** Calls `fn` for each page piece of [addr, addr+len): page number, offset in page, offset in the request, length. */
-  private walk(addr: bigint, len: bigint, fn: (page: bigint, inPage: number, at: number, n: number) => void): void {
-    let at = 0n;
-    while (at < len) {
-      const a = addr + at;
-      const page = a / PAGE;
-      const inPage = Number(a % PAGE);
-      const n = Math.min(PAGE_N - inPage, Number(len - at > PAGE ? PAGE : len - at));
-      fn(page, inPage, Number(at), n);
-      at += BigInt(n);
+  /**
+   * Calls `fn` for each page piece of [addr, addr+len): page number, offset in page, offset in the request, length.
+   * Numbers inside the loop (one bigint split up front): exec walks every page of a GiB-sized image twice.
+   */
+  private walk(addr: bigint, len: bigint, fn: (page: number, inPage: number, at: number, n: number) => void): void {
+    let page = Number(addr / PAGE);
+    let inPage = Number(addr % PAGE);
+    const total = Number(len);
+    for (let at = 0; at < total; page++, inPage = 0) {
+      const n = Math.min(PAGE_N - inPage, total - at);
+      fn(page, inPage, at, n);
+      at += n;
     }
   }
 
-  /** Copies `data` to physical address `addr`. */
+  /**
+   * Copies `data` to physical address `addr`. A whole page of zeros is not stored (it drops what the page held):
+   * unwritten RAM reads as zeros, so a sparse multi-GiB image costs only its non-zero pages.
+   */
   write(addr: bigint, data: Uint8Array): void {
     const len = BigInt(data.length);
     this.check('write', addr, len);
     this.walk(addr, len, (page, inPage, at, n) => {
+      if (n === PAGE_N && isZeroPage(data.subarray(at, at + n))) {
+        this.pages.delete(page);
+        return;
+      }
       let p = this.pages.get(page);
       if (p === undefined) {
         p = new Uint8Array(PAGE_N);
@@ -104,6 +119,12 @@ export class PhysicalMemory {
       if (p !== undefined) out.set(p.subarray(inPage, inPage + n), at);
     });
     return out;
+  }
+
+  /** Calls `sink` with the bytes of [addr, addr+len) in order, page by page, without copying (zeros where unwritten). */
+  forEachChunk(addr: bigint, len: bigint, sink: (chunk: Uint8Array) => void): void {
+    this.check('read', addr, len);
+    this.walk(addr, len, (page, inPage, _at, n) => sink((this.pages.get(page) ?? ZERO_PAGE).subarray(inPage, inPage + n)));
   }
 
   /** Little-endian unsigned integer of `size` bytes (1, 2, 4 or 8) at `addr`. */

@@ -4,7 +4,7 @@
  * and only then made visible by an atomic rename; the directory holding the rename is fsynced too, or the
  * rename itself could be lost on power failure.
  */
-import {closeSync, fsyncSync, openSync, renameSync, rmSync, unlinkSync, writeSync} from 'node:fs';
+import {closeSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, unlinkSync, writeSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
 import {basename, dirname, join} from 'node:path';
 
@@ -22,17 +22,39 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes all of `chunk` at the current position of `fd`. */
-function writeAll(fd: number, chunk: Uint8Array): void {
+/** Writes all of `chunk` at file position `at` of `fd`. */
+function writeAll(fd: number, chunk: Uint8Array, at: number): void {
   let off = 0;
-  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off, at + off);
 }
 
-/** Creates `path` (must not exist; 0600 whatever the umask), streams the chunks into it and fsyncs it before closing. */
-export function writeFileDurable(path: string, fill: (write: (chunk: Uint8Array) => void) => void): void {
+const ZERO_RUN = 1 << 16;
+const ZEROS = Buffer.alloc(ZERO_RUN);
+
+/** True when every byte of `chunk` is zero (memcmp against a zero buffer, 64 KiB at a time). */
+export function isAllZero(chunk: Uint8Array): boolean {
+  const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  for (let i = 0; i < b.length; i += ZERO_RUN) {
+    const n = Math.min(ZERO_RUN, b.length - i);
+    if (!b.subarray(i, i + n).equals(ZEROS.subarray(0, n))) return false;
+  }
+  return true;
+}
+
+/**
+ * Creates `path` (must not exist; 0600 whatever the umask), streams the chunks into it and fsyncs it before closing.
+ * With `sparse`, all-zero chunks of at least 64 KiB are skipped rather than written (the file gets its full length
+ * from ftruncate, and reads back as zeros there): a multi-GiB md_image that is mostly empty costs no disk.
+ */
+export function writeFileDurable(path: string, fill: (write: (chunk: Uint8Array) => void) => void, sparse = false): void {
   const fd = openSync(path, 'wx', 0o600);
   try {
-    fill((chunk) => writeAll(fd, chunk));
+    let at = 0;
+    fill((chunk) => {
+      if (!(sparse && chunk.length >= ZERO_RUN && isAllZero(chunk))) writeAll(fd, chunk, at);
+      at += chunk.length;
+    });
+    ftruncateSync(fd, at);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -2,7 +2,7 @@
  * Segment files: `segment-NN.bin` holds exactly bufsz bytes of segment NN (the kernel zero-fills the rest up to
  * memsz). Written by staging (sim and qemu keep what copyin would capture) and by `plan --export`, the same way:
  * each file created exclusively (never through a planted symlink or over an existing file), streamed from the
- * segment's views and fsynced before the caller makes it visible.
+ * segment's views (all-zero runs left as holes) and fsynced before the caller makes it visible.
  */
 import {join} from 'node:path';
 import {forEachChunk} from '../../plan/segment-bytes.js';
@@ -17,7 +17,7 @@ export function segmentFileName(index: number): string {
 export function writeSegmentFiles(dir: string, segments: readonly Pick<Segment, 'parts' | 'bufsz' | 'memsz'>[]): string[] {
   return segments.map((seg, i) => {
     const path = join(dir, segmentFileName(i));
-    writeFileDurable(path, (write) => forEachChunk(seg, false, write));
+    writeFileDurable(path, (write) => forEachChunk(seg, false, write), true);
     return path;
   });
 }

@@ -56,7 +56,7 @@ export function layoutElfFile(elf: ElfFile, o: ElfLayoutOptions): PreloadedFile 
   for (const ph of elf.programHeaders) {
     if (ph.type !== PT.LOAD) continue;
     const at = (ph.vaddr + off) & U64_MAX;
-    pieces.push({label: `${label} PT_LOAD ${ph.index}`, at, data: elf.segmentData(ph), memsz: ph.memsz});
+    pieces.push({label: `${label} PT_LOAD ${ph.index}`, at, data: elf.segmentBytes(ph), memsz: ph.memsz});
     if (first === undefined || at < first) first = at;
     if (at + ph.memsz > last) last = at + ph.memsz;
   }

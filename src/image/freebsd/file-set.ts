@@ -19,7 +19,9 @@ import {ET, emName, etName} from '../../elf/constants.js';
 import {ElfFile} from '../../elf/elf-file.js';
 import type {ModuleDepend} from '../../elf/freebsd.js';
 import {KexecError} from '../../errors.js';
-import {INPUT_LIMITS, readInput} from '../../io/read-input.js';
+import {FileBytes} from '../../io/file-bytes.js';
+import {InputFile} from '../../io/input-file.js';
+import {INPUT_LIMITS} from '../../io/read-input.js';
 import {layoutElfFile} from './elf-layout.js';
 import {pickVersion, type ModuleSearch, type SearchResult} from './module-search.js';
 import {layoutObjModule} from './obj-module-layout.js';
@@ -85,7 +87,9 @@ export async function buildFileSet(kernel: PreloadedFile, kernelElf: ElfFile, ar
     }
     let file: PreloadedFile;
     if (req.rawType !== undefined) {
-      const bytes = await readInput(found.hostPath, {what: '', maxBytes: INPUT_LIMITS.image});
+      // A raw file (md_image, mfs_root, entropy, ...) may be GiBs: it stays in its file, read in chunks when used.
+      const input = InputFile.open(found.hostPath, {what: '', maxBytes: INPUT_LIMITS.image});
+      const bytes = new FileBytes(input, 0, input.size);
       file = {name: path, type: req.rawType, addr: loadaddr, size: BigInt(bytes.length), pieces: [{label: basename(path), at: loadaddr, data: bytes, memsz: BigInt(bytes.length)}], metadata: [], provides: [], depends: []};
     } else {
       const elf = await ElfFile.open(found.hostPath);

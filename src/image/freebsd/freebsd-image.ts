@@ -105,6 +105,7 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
   const kernend = alignUp(modulep + mdSize, PAGE_SIZE);
   const metadata = encodeMetadata(withBiLoad(kernend));
 
+  checkKernelWindow(arch, elf.file, set.files, kernend - origin);
   const tramp = loadTrampoline(arch);
   const trampAt = arch === 'amd64' ? AMD64_TRAMP_AT : kernend;
   const imageEnd = arch === 'amd64' ? kernend : kernend + BigInt(tramp.bytes.length);
@@ -162,6 +163,28 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
       },
     },
   };
+}
+
+/**
+ * Everything the loader hands over (kernel, modules, raw files, environment, metadata) must lie in the window the
+ * new kernel maps at boot. amd64: VA = KERNBASE (0xffffffff80000000) + loader address, so loader addresses end
+ * below 2 GiB (and modulep/kernend are passed as 32-bit values: sys/amd64/amd64/locore.S btext). arm64: locore
+ * maps the kernel with one L2 table, 1 GiB ("All the memory must not cross a 1GiB boundary",
+ * sys/arm64/arm64/locore.S), from KERNBASE up to modulep plus a few MiB. A multi-GiB md_image can therefore not be
+ * preloaded on either; no memory map changes that, so say so instead of "no free RAM range".
+ */
+function checkKernelWindow(arch: 'amd64' | 'arm64', kernel: string, files: readonly PreloadedFile[], used: bigint): void {
+  const window = arch === 'amd64' ? 0x80000000n : 1n << 30n;
+  const reserve = arch === 'amd64' ? 0n : 6n << 20n;
+  if (used + reserve <= window) return;
+  const big = [...files].sort((a, b) => (b.size > a.size ? 1 : b.size < a.size ? -1 : 0))[0];
+  throw new KexecError(
+    'plan',
+    `${kernel}: the kernel, modules, environment and metadata take ${hex(used)} bytes of loader address space, more than the ` +
+      `${arch === 'amd64' ? '2 GiB KERNBASE window the amd64 kernel maps them in' : '1 GiB the arm64 kernel maps at boot (one L2 table, less 6 MiB for locore)'}` +
+      (big === undefined ? '' : `; the largest file is ${big.name} (${big.type}, ${hex(big.size)} bytes)`),
+    {reason: 'kernel-window', hint: 'FreeBSD cannot preload this much: make the md_image/mfs_root smaller, or put the file system on a disk'},
+  );
 }
 
 function describeAdded(added: readonly AddedDependency[]): string[] {

@@ -7,6 +7,7 @@
  * Pick<PreloadedFile, 'name' | 'type' | 'args' | 'addr' | 'size' | 'metadata'>.
  */
 import type {ModuleDepend} from '../../elf/freebsd.js';
+import type {Bytes} from '../../io/file-bytes.js';
 
 export interface MetadataRecord {
   /** MODINFOMD_* type without the MODINFO_METADATA bit. */
@@ -18,7 +19,7 @@ export interface LoaderPiece {
   readonly label: string;
   /** Loader address of the first byte. */
   readonly at: bigint;
-  readonly data: Uint8Array;
+  readonly data: Bytes;
   /** data, then zeros, up to memsz. */
   readonly memsz: bigint;
 }
