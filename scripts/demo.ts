@@ -43,7 +43,7 @@ const profile = backend === 'sim' ? ['--profile', arch === 'arm64' ? 'arm64-virt
 
 function step(title: string, argv: string[]): void {
   process.stdout.write(`\n$ kexec-ts ${argv.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [run, ...argv], {stdio: 'inherit'});
+  const r = spawnSync(process.execPath, ['--', run, ...argv], {stdio: 'inherit'});
   if (r.status !== 0) {
     process.stderr.write(`demo: "${title}" failed with exit code ${r.status ?? 'signal'}\n`);
     rmSync(state, {recursive: true, force: true});

@@ -48,9 +48,13 @@ export abstract class BaseCommand extends Command {
 function toKexecError(err: unknown): KexecError {
   if (isKexecError(err)) return err;
   if (err instanceof Errors.CLIError || (err as {oclif?: {exit?: number}})?.oclif?.exit === 2) {
-    const message = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
-    return new KexecError('usage', message.replace(/^Error: /, ''), {reason: 'usage', hint: 'see --help'});
+    // oclif puts what is missing on the next line ("Missing 1 required arg:\nfiles  ELF files to inspect"): keep it.
+    const [first = 'invalid arguments', next] = (err as Error).message.split('\n');
+    const what = first.endsWith(':') && next !== undefined && next.trim() !== '' ? ` ${next.trim().split(/\s{2,}/).join(' (')}${next.trim().includes('  ') ? ')' : ''}` : '';
+    return new KexecError('usage', `${first.replace(/^Error: /, '')}${what}`, {reason: 'usage', hint: 'see --help'});
   }
+  const sys = errnoFailure(err);
+  if (sys !== undefined) return sys;
   const message = err instanceof Error ? err.message : String(err);
   return new KexecError('internal', `internal error: ${message}`, {
     reason: 'internal',
@@ -58,3 +62,21 @@ function toKexecError(err: unknown): KexecError {
   });
 }
 
+/** errno codes that say the path given cannot be used as it is (exit 2), and those that say the system failed (exit 5). */
+const PATH_ERRNOS = new Set(['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ELOOP', 'ENAMETOOLONG', 'EROFS']);
+const SYSTEM_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE']);
+
+/**
+ * A file-system error no layer turned into a KexecError (a permission problem on a directory the user named, say)
+ * is an ordinary condition, not a bug: one line with the path and the errno, exit 2 or 5.
+ */
+function errnoFailure(err: unknown): KexecError | undefined {
+  const e = err as {code?: unknown; path?: unknown; syscall?: unknown};
+  if (typeof e?.code !== 'string' || typeof e.path !== 'string') return undefined;
+  const what = typeof e.syscall === 'string' ? `${e.syscall} failed` : 'failed';
+  if (PATH_ERRNOS.has(e.code)) {
+    return new KexecError('usage', `${e.path}: ${what} (${e.code})`, {reason: e.code, hint: 'check the path, its owner and permissions'});
+  }
+  if (SYSTEM_ERRNOS.has(e.code)) return new KexecError('backend', `${e.path}: ${what} (${e.code})`, {reason: e.code});
+  return undefined;
+}

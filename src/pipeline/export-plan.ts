@@ -6,7 +6,8 @@
  * onto their names. A rename replaces whatever entry had that name, a planted symlink included, and never
  * writes through it.
  */
-import {mkdirSync, mkdtempSync, renameSync, rmSync} from 'node:fs';
+import {makeDirs} from '../io/make-dirs.js';
+import {mkdtempSync, renameSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {KexecError} from '../errors.js';
 import {errnoCode} from '../io/read-input.js';
@@ -18,7 +19,7 @@ import type {Plan} from '../plan/types.js';
 export function exportPlan(plan: Plan, dir: string): string[] {
   let tmp: string | undefined;
   try {
-    mkdirSync(dir, {recursive: true, mode: 0o700});
+    makeDirs(dir, 0o700);
     tmp = mkdtempSync(join(dir, '.kexec-ts-export-'));
     writeSegmentFiles(tmp, plan.segments);
     writeFileDurable(join(tmp, 'plan.json'), (write) => write(Buffer.from(`${JSON.stringify(planToJSON(plan), null, 2)}\n`, 'utf8')));

@@ -158,7 +158,7 @@ describe('inspect: usage errors exit 2', {skip: notBuilt, concurrency: 2}, () =>
 
   // Found converting this file: the message is cut to oclif's first line, "Missing 1 required arg:", which names no
   // argument (base-command.ts keeps only the first line of a CLIError). Left as a todo for the fix, not encoded.
-  test('no arguments: the message names the missing argument', {todo: 'the usage error names no argument'}, async () => {
+  test('no arguments: the message names the missing argument', async () => {
     await expectFailure(['inspect'], 2, 'file');
   });
 });

@@ -47,7 +47,7 @@ function cliEnv(extra: RunOptions['env']): NodeJS.ProcessEnv {
 
 /** Starts `node bin/run.js ARGS` with stdin closed (not a TTY) and both output streams piped. */
 export function startCli(args: readonly string[], o: RunOptions = {}): Running {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], {cwd: o.cwd ?? NEUTRAL, env: cliEnv(o.env), stdio: ['ignore', 'pipe', 'pipe']});
+  const child = spawn(process.execPath, ['--', CLI_BIN, ...args], {cwd: o.cwd ?? NEUTRAL, env: cliEnv(o.env), stdio: ['ignore', 'pipe', 'pipe']});
   let stdout = '';
   let stderr = '';
   const waiters: {re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void}[] = [];

@@ -9,7 +9,8 @@
  * at another time is a reused pid, and the lock is stale. The file is 0600, created with O_EXCL (never through a
  * symlink); the state directory is checked by src/io/trust.ts before anything in it is touched.
  */
-import {closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs';
+import {makeDirs} from '../../io/make-dirs.js';
+import {closeSync, linkSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {KexecError} from '../../errors.js';
@@ -171,7 +172,7 @@ export function prepareStateDir(stateDir: string): void {
   const trust = {what: 'state directory', kind: 'dir'} as const;
   assertTrusted(stateDir, trust);
   try {
-    mkdirSync(stateDir, {recursive: true, mode: 0o700});
+    makeDirs(stateDir, 0o700);
   } catch (e) {
     throw stateIoError(e, 'state directory', stateDir);
   }
