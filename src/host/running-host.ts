@@ -29,9 +29,7 @@ export interface RunningHostOptions {
   readonly root?: string;
 }
 
-let commandRoot = '';
-
-async function output(argv: readonly string[], notes: string[]): Promise<string | undefined> {
+async function output(argv: readonly string[], notes: string[], commandRoot: string): Promise<string | undefined> {
   try {
     const {stdout} = await exec(`${commandRoot}${argv[0] as string}`, argv.slice(1), {encoding: 'utf8', maxBuffer: 16 << 20});
     return stdout;
@@ -41,7 +39,7 @@ async function output(argv: readonly string[], notes: string[]): Promise<string 
   }
 }
 
-async function binarySysctl(name: string): Promise<Uint8Array | undefined> {
+async function binarySysctl(name: string, commandRoot: string): Promise<Uint8Array | undefined> {
   try {
     const {stdout} = await exec(`${commandRoot}${SYSCTL}`, ['-b', name], {encoding: 'buffer', maxBuffer: 16 << 20});
     return stdout.length > 0 ? new Uint8Array(stdout) : undefined;
@@ -53,30 +51,30 @@ async function binarySysctl(name: string): Promise<Uint8Array | undefined> {
 /** The running system's facts; only on FreeBSD. */
 export async function runningHostFacts(o: RunningHostOptions = {}): Promise<HostFacts> {
   const platform = o.platform ?? process.platform;
-  commandRoot = o.commandRoot ?? '';
+  const commandRoot = o.commandRoot ?? '';
   if (platform !== 'freebsd') {
     throw new KexecError('usage', `this is ${platform}, not FreeBSD: there is no running FreeBSD host to read`, {
       reason: 'not-freebsd', hint: 'plan against a host snapshot with --host DIR (made on the host with `kexec-ts host capture DIR`)',
     });
   }
   const notes: string[] = [];
-  const kenvText = await output([KENV], notes);
+  const kenvText = await output([KENV], notes, commandRoot);
   const kenv = kenvText === undefined ? {vars: [], notes: []} : parseKenv(kenvText, KENV);
   notes.push(...kenv.notes);
   const sysctl = new Map<string, SourcedText>();
-  const text = await output([SYSCTL, '-e', '-i', ...TEXT_SYSCTLS], notes);
+  const text = await output([SYSCTL, '-e', '-i', ...TEXT_SYSCTLS], notes, commandRoot);
   if (text !== undefined) for (const [k, v] of parseSysctlText(text, `${SYSCTL} -e`)) sysctl.set(k, {value: v, source: `sysctl ${k}`});
   const binary = new Map<string, SourcedBytes>();
   for (const name of BINARY_SYSCTLS) {
-    const bytes = await binarySysctl(name);
+    const bytes = await binarySysctl(name, commandRoot);
     if (bytes !== undefined) binary.set(name, {bytes, source: `sysctl -b ${name}`});
   }
   const commands = new Map<string, SourcedText>();
   for (const [name, argv] of Object.entries(HOST_COMMANDS)) {
-    const out = await output(argv, notes);
+    const out = await output(argv, notes, commandRoot);
     if (out !== undefined) commands.set(name, {value: out, source: argv.join(' ')});
   }
-  const uname = parseUname(await output([UNAME, '-mr'], notes));
+  const uname = parseUname(await output([UNAME, '-mr'], notes, commandRoot));
   return {
     source: 'this host', ...uname,
     kenv: kenv.vars, kenvSource: 'kenv', sysctl, binary, root: new RootFs(o.root ?? '/'), commands, notes,

@@ -19,11 +19,14 @@ export function parseSysctlText(text: string, source: string): Map<string, strin
       out.set(current, m[3] as string);
       return;
     }
-    if (current === undefined) {
+    // Only a value whose first line is empty continues: sysctl(8) prints multi-line values (vm.phys_segs,
+    // machdep.smap) starting with a newline, so a stray line after "hw.machine=amd64" is an error, not a value.
+    const multiLine = current !== undefined && (out.get(current) ?? '').split('\n')[0] === '';
+    if (!multiLine) {
       if (line.trim() === '') return;
       throw new KexecError('usage', `${source}:${i + 1}: not a sysctl line (name=value): ${JSON.stringify(line.slice(0, 60))}`, {reason: 'bad-sysctl'});
     }
-    out.set(current, `${out.get(current) ?? ''}\n${line}`);
+    out.set(current as string, `${out.get(current as string) ?? ''}\n${line}`);
   });
   for (const [k, v] of out) out.set(k, v.replace(/\n+$/, ''));
   return out;

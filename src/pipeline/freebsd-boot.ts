@@ -20,7 +20,7 @@ import {freebsdImage} from '../image/freebsd/freebsd-image.js';
 import {handoffChecklist} from '../image/freebsd/handoff-checklist.js';
 import {readLoaderConfig, type LoaderConfig} from '../image/freebsd/loader-config.js';
 import {DEFAULT_MODULE_PATH, ModuleSearch, parseModulePath} from '../image/freebsd/module-search.js';
-import {rootMount, type RootMount, type ZfsRoot} from '../image/freebsd/root-mount.js';
+import {rootMount, type ZfsRoot} from '../image/freebsd/root-mount.js';
 import type {ChecklistItem, Image} from '../image/types.js';
 import {RootFs} from '../io/root-fs.js';
 import type {MemoryMap} from '../memory/memory-map.js';
@@ -99,12 +99,11 @@ function zfsRoot(host: HostFacts | undefined, rootDir: string | undefined): ZfsR
  * that is not on ZFS: a firmware reboot's loader would find none either and the kernel would then try its compiled-in
  * ROOTDEVNAME or ask; booting the same root again is what the admin expects, and the note says where it came from.
  */
-function runningRoot(host: HostFacts | undefined): RootMount | undefined {
+function runningRoot(host: HostFacts | undefined): {value: string; options?: string; source: string} | undefined {
   const from = host === undefined ? undefined : kenvValue(host, 'vfs.root.mountfrom');
   if (host === undefined || from === undefined || from === '') return undefined;
   const options = kenvValue(host, 'vfs.root.mountfrom.options');
-  const device = from.split(/\s+/)[0]?.replace(/^[^:]*:/, '') ?? '';
-  return {mountfrom: from, ...(options === undefined ? {} : {options}), source: `${host.kenvSource} vfs.root.mountfrom (the running root)`, geli: device.endsWith('.eli')};
+  return {value: from, ...(options === undefined ? {} : {options}), source: `${host.kenvSource} vfs.root.mountfrom (the running root)`};
 }
 
 /** The pool's bootfs names another boot environment than the one planned: a firmware reboot would boot that one. */
@@ -150,11 +149,11 @@ export async function buildFreeBsd(elf: ElfFile, kernelName: string, commandLine
 
   const planningHost = host !== undefined || req.root !== undefined;
   const configuredRoot = [...(req.env ?? [])].reverse().find((v) => v.name === 'vfs.root.mountfrom') ?? config.env.get('vfs.root.mountfrom');
-  const found = planningHost && setup.fs !== undefined
-    ? await rootMount(setup.fs, configuredRoot === undefined ? undefined : {value: configuredRoot.value, source: configuredRoot.source}, zfsRoot(host, req.root === undefined ? undefined : resolve(req.root)))
+  const running = req.root === undefined ? runningRoot(host) : undefined;
+  const root = planningHost && setup.fs !== undefined
+    ? await rootMount(setup.fs, configuredRoot === undefined ? undefined : {value: configuredRoot.value, source: configuredRoot.source}, zfsRoot(host, req.root === undefined ? undefined : resolve(req.root)), running)
     : undefined;
-  const root = found ?? (req.root === undefined ? runningRoot(host) : undefined);
-  if (found === undefined && root !== undefined) notes.push(`the root file system is the running one (${root.mountfrom}, from ${root.source}): ${setup.fs?.describe('/etc/fstab') ?? '/etc/fstab'} names no "/" line`);
+  if (root !== undefined && root.source === running?.source) notes.push(`the root file system is the running one (${root.mountfrom}, from ${root.source}): ${setup.fs?.describe('/etc/fstab') ?? '/etc/fstab'} names no "/" line`);
   const bootfs = bootfsNote(host, root?.mountfrom);
   if (bootfs !== undefined) notes.push(bootfs);
   const defaults: SourcedVar[] = [];

@@ -62,3 +62,11 @@ test('--env kernelname=... overrides the path the loader would record', {skip: I
   const plain = JSON.parse((await cli(['plan', '--json', kernel])).stdout) as {handoff: {env: Record<string, string>}};
   assert.equal(plain.handoff.env.kernelname, kernel, 'without it: the absolute path of the kernel planned');
 });
+
+test('sysctl.txt: multi-line values continue only after an empty first line, as sysctl(8) prints them', async () => {
+  const {parseSysctlText} = await import('../../src/host/sysctl-text.js');
+  const ok = parseSysctlText('hw.machine=amd64\nvm.phys_segs=\nSEGMENT 0:\n\nstart:     0x1000\nhw.pagesize=4096\n', 'sysctl.txt');
+  assert.deepEqual([...ok], [['hw.machine', 'amd64'], ['vm.phys_segs', '\nSEGMENT 0:\n\nstart:     0x1000'], ['hw.pagesize', '4096']]);
+  assert.throws(() => parseSysctlText('hw.machine=amd64\n!!garbage line\n', 'sysctl.txt'),
+    (e: Error & {code?: number}) => e.code === 2 && e.message === 'sysctl.txt:2: not a sysctl line (name=value): "!!garbage line"');
+});

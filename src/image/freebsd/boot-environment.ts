@@ -23,7 +23,7 @@
  */
 import {KexecError} from '../../errors.js';
 import type {KenvEntry} from '../types.js';
-import {checkEnvVariable, checkKernelArgs, envToHowto, howtoToEnv, parseBootArgs, sortEnvNames} from './boot-env.js';
+import {KENV_SIZE, checkEnvVariable, checkKernelArgs, envToHowto, howtoToEnv, parseBootArgs, sortEnvNames} from './boot-env.js';
 
 export interface SourcedVar {
   readonly name: string;
@@ -60,7 +60,6 @@ export interface BootEnvironment {
 
 export const KENV_MNAMELEN = 128;
 export const KENV_MVALLEN = 128;
-export const KENV_SIZE = 512;
 
 const ONE_SHOT = new Set(['boot_askname', 'boot_cdrom', 'boot_ddb', 'boot_dfltroot', 'boot_gdb', 'boot_pause', 'boot_single', 'boot_verbose']);
 

@@ -24,12 +24,20 @@ export interface ZfsRoot {
   readonly devices?: readonly string[];
 }
 
-/** The root mount, or undefined when the loader would find none (the checklist then says why it is fatal). */
-export async function rootMount(fs: RootFs, configured: {value: string; source: string} | undefined, zfs: ZfsRoot | undefined): Promise<RootMount | undefined> {
-  if (configured !== undefined) {
-    const device = configured.value.split(/\s+/)[0]?.replace(/^[^:]*:/, '') ?? '';
-    return {mountfrom: configured.value, source: configured.source, geli: device.endsWith('.eli')};
-  }
+/** A vfs.root.mountfrom value as a RootMount: GELI when its (first) device is a ".eli" provider. */
+function fromValue(value: string, source: string, options?: string): RootMount {
+  const device = value.split(/\s+/)[0]?.replace(/^[^:]*:/, '') ?? '';
+  return {mountfrom: value, source, ...(options === undefined ? {} : {options}), geli: device.endsWith('.eli')};
+}
+
+/**
+ * The root mount, or undefined when the loader would find none (the checklist then says why it is fatal).
+ * `running` is the last resort: the root the running system mounted (kenv vfs.root.mountfrom), for a host whose
+ * fstab has no "/" line and that is not on ZFS; the caller says when it was used.
+ */
+export async function rootMount(fs: RootFs, configured: {value: string; source: string} | undefined, zfs: ZfsRoot | undefined,
+  running?: {value: string; options?: string; source: string}): Promise<RootMount | undefined> {
+  if (configured !== undefined) return fromValue(configured.value, configured.source);
   const fstab = await fs.readText('/etc/fstab', 'fstab');
   const root = fstab === undefined ? undefined : rootFromFstab(fstab);
   if (root !== undefined) {
@@ -41,5 +49,5 @@ export async function rootMount(fs: RootFs, configured: {value: string; source: 
       ...(zfs.devices === undefined || zfs.devices.length === 0 ? {} : {geli: zfs.devices.some((d) => d.endsWith('.eli'))}),
     };
   }
-  return undefined;
+  return running === undefined ? undefined : fromValue(running.value, running.source, running.options);
 }
