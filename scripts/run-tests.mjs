@@ -85,15 +85,38 @@ function check(name) {
 }
 
 const checks = withChecks ? [check('typecheck'), check('lint')] : [];
+// The test runner's output streams through, except its summary (from "ℹ tests N" on), held back and printed
+// last, after the checks' lines: a CI log then ends with the summary.
+let held = '';
+let pending = '';
 const tests = new Promise((resolve) => {
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
     cwd: ROOT,
-    stdio: 'inherit',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  child.on('exit', (code, signal) => resolve(signal === null ? code ?? 1 : 1));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d) => {
+    if (held !== '') {
+      held += d;
+      return;
+    }
+    pending += d;
+    const at = pending.search(/^ℹ tests \d/m);
+    if (at >= 0) {
+      process.stdout.write(pending.slice(0, at));
+      held = pending.slice(at);
+      pending = '';
+      return;
+    }
+    const cut = pending.lastIndexOf('\n') + 1;
+    process.stdout.write(pending.slice(0, cut));
+    pending = pending.slice(cut);
+  });
+  child.on('close', (code, signal) => resolve(signal === null ? code ?? 1 : 1));
 });
 
 const testStatus = await tests;
+process.stdout.write(pending);
 let failed = testStatus !== 0;
 for (const c of await Promise.all(checks)) {
   if (c.code !== 0) {
@@ -103,3 +126,4 @@ for (const c of await Promise.all(checks)) {
   process.stdout.write(`run-tests: ${c.name} ${c.code === 0 ? 'passed' : 'FAILED'} (${c.seconds.toFixed(1)} s)\n`);
 }
 process.exitCode = failed ? (testStatus !== 0 ? testStatus : 1) : 0;
+process.stdout.write(held);
