@@ -10,6 +10,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {execute, settings, type Interfaces} from '@oclif/core';
 import {loadCliConfig} from './cli/main.js';
+import {engineWarning} from './cli/node-engine.js';
 import ExecCommand from './commands/exec.js';
 import HelpCommand from './commands/help.js';
 import HostCapture from './commands/host/capture.js';
@@ -45,6 +46,8 @@ export async function main(root: string, bundle: string, args: string[]): Promis
   // Compiled code only: never look for TypeScript sources to transpile (oclif would under NODE_ENV=development).
   settings.enableAutoTranspile = false;
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON;
+  const warning = engineWarning(pjson.engines?.node, process.versions.node);
+  if (warning !== undefined) process.stderr.write(`${warning}\n`);
   const oclif = {
     ...pjson.oclif,
     commands: {strategy: 'explicit' as const, target: bundle, identifier: 'COMMANDS'},
