@@ -1,12 +1,14 @@
 /**
  * What only a terminal shows, through a real pseudo-terminal (util-linux script(1)): `load` on a terminal that
- * reports 0 columns (a serial console) prints one plain line per step, not one character per line; `--quiet`
+ * reports 0 columns (a serial console) prints one plain line per step, not one character per line; on 80 columns
+ * a hostile file name is shown escaped; `--quiet`
  * prints no progress at all; and `exec`'s question names the kernel and the modules it will boot (answered "n":
  * exit 2, nothing booted).
  */
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
+import {copyFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {CLI_BIN, PROJECT_ROOT} from '../helpers/corpus.js';
 import {CLI_SKIP, tempDir} from '../helpers/lifecycle-cli.js';
@@ -54,6 +56,21 @@ describe('on a terminal', {skip: CLI_SKIP || SCRIPT_SKIP}, () => {
     for (const step of STEPS) assert.equal(lines.filter((l) => step.test(l)).length, 1, `one line for ${step}:\n${r.out}`);
     assert.deepEqual(lines.filter((l) => l.trim().length <= 2), [], 'no character-per-line output');
     assert.ok(lines.some((l) => /^staged .*kernel on the sim backend$/.test(l)));
+  });
+
+  test('load on an 80-column terminal (redrawn in place) shows a hostile file name escaped', async (t) => {
+    const dir = tempDir(t, 'kexec-pty-');
+    const hostile = join(dir, 'k\x1b]0;owned\x07\x1b[2J');
+    copyFileSync(join(K, 'kernel'), hostile);
+    const r = await onPty(['load', '--backend', 'sim', '--state-dir', join(dir, 'state'), '--profile', 'amd64-4g', hostile], 80);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(!r.out.includes('\x07') && !r.out.includes('\x1b]0;') && !r.out.includes('\x1b[2J'), 'no title, bell or clear-screen sequence from the name');
+    assert.match(r.out, /Read .*k\\x1b\]0;owned\\x07\\x1b\[2J/);
+    writeFileSync(hostile, 'not an ELF file');
+    const bad = await onPty(['load', '--backend', 'sim', '--state-dir', join(dir, 'state'), '--profile', 'amd64-4g', hostile], 80);
+    assert.equal(bad.code, 3, bad.out);
+    assert.ok(!bad.out.includes('\x07') && !bad.out.includes('\x1b]0;') && !bad.out.includes('\x1b[2J'), bad.out);
+    assert.match(bad.out, /kexec-ts: .*k\\x1b\]0;owned\\x07\\x1b\[2J: not an ELF file/);
   });
 
   test('load --quiet prints the result and no progress', async (t) => {

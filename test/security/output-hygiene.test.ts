@@ -2,11 +2,12 @@
  * Output hygiene (issue 13 items 7 and 9): secret-looking kernel environment values are redacted in text and
  * JSON unless --show-secrets; control characters from file names never reach the terminal raw; JSON output is
  * our own printer (oclif's colouriser overflowed the stack on a 10 MB value, exit 1 with an empty stdout) and the
- * memory-map picture handles 200,000 ranges (it spread them onto the stack with Math.max(...rows)).
+ * memory-map picture handles 200,000 ranges (it spread them onto the stack with Math.max(...rows)); `load`'s
+ * progress lines (listr2 on stderr) escape file names too.
  */
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {makeMemoryMap} from '../../src/memory/memory-map.js';
 import {Range} from '../../src/memory/range.js';
@@ -97,4 +98,21 @@ test('sim boot report: the secret is staged but not printed', {skip: CLI_SKIP, t
   expectExit(await runCli(['load', ...sim(state), '--env', 'kern.geom.eli.passphrase=hunter2', KERNEL_PATH]), 0);
   const shown = oneJson<{lines: string[]}>(expectExit(await runCli(['exec', '--yes', ...sim(state), '--json', '--show-secrets']), 0));
   assert.ok(shown.lines.some((l) => l.includes('hunter2')));
+});
+
+test('load progress escapes a hostile file name, in the step titles and in the failed step', {skip: CLI_SKIP, timeout: 60000}, async (t) => {
+  const dir = tempDir(t, 'kexec-hygiene-');
+  const name = 'k\x1b]0;owned\x07\n\u2028x';
+  const hostile = join(dir, name);
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const raw = /[\x07\x1b\u2028]/;
+  writeFileSync(hostile, readFileSync(KERNEL_PATH));
+  const ok = expectExit(await runCli(['load', ...sim(join(dir, 'state')), hostile]), 0);
+  assert.ok(!raw.test(ok.stderr), `no raw ESC, BEL or U+2028 in progress:\n${ok.stderr}`);
+  assert.match(ok.stderr, /Read .*k\\x1b\]0;owned\\x07\\n\\u2028x \(\d+\.\d KiB, ELF64\)$/m, 'the name, escaped, on one line');
+  writeFileSync(hostile, 'not an ELF file');
+  const bad = await runCli(['load', ...sim(join(dir, 'state')), hostile]);
+  assert.equal(bad.code, 3);
+  assert.ok(!raw.test(bad.stderr), `no raw control characters in the failure:\n${bad.stderr}`);
+  assert.match(bad.stderr, /\[FAILED: .*k\\x1b\]0;owned\\x07\\n\\u2028x: not an ELF file/);
 });
