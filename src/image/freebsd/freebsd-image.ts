@@ -169,7 +169,7 @@ export async function freebsdImage(elf: ElfFile, o: FreeBsdImageOptions): Promis
  * Everything the loader hands over (kernel, modules, raw files, environment, metadata) must lie in the window the
  * new kernel maps at boot. amd64: VA = KERNBASE (0xffffffff80000000) + loader address, so loader addresses end
  * below 2 GiB: create_pagetables (sys/amd64/amd64/pmap.c) maps 0..KERNend with 2 MiB pages through page
- * directories hung at pdp_p[i + KPDPI], and KPDPI is the second-to-last of the 512 PDP entries, so two of them,
+ * directories hung at pdp_p[i + KPDPI], and KPDPI is NPDPEPG-2, "kernbase at -2GB" (sys/amd64/include/pmap.h), so two,
  * 2 GiB, is all there is (and modulep/kernend are passed as 32-bit values: sys/amd64/amd64/locore.S btext). arm64: locore
  * maps the kernel with one L2 table, 1 GiB ("All the memory must not cross a 1GiB boundary",
  * sys/arm64/arm64/locore.S), from KERNBASE up to modulep plus a few MiB. A multi-GiB md_image can therefore not be
