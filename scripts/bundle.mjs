@@ -6,7 +6,7 @@ import {spawnSync} from 'node:child_process';
 import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {dirname, join, relative} from 'node:path';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
 
 const root = `${join(dirname(fileURLToPath(import.meta.url)), '..')}/`;
@@ -40,8 +40,8 @@ const lazyExternal = {
   },
 };
 
-// Modules that only some commands use, and whose loading costs every start (`--help` loaded 78 of Node's own
-// modules and 72 files of yaml before this): oclif requires child_process (util/os.js), readline (parser/parse.js),
+// Modules that only some commands use, and whose loading costs every start (`--help` loaded 85 of Node's own
+// modules and bindings, and 72 files of yaml, before this): oclif requires child_process (util/os.js), readline (parser/parse.js),
 // perf_hooks (performance.js) and its globbing packages (tinyglobby, minimatch: command discovery by pattern, which
 // the bundle's explicit command list never uses) at the top of files every run loads; our own code requires crypto,
 // readline/promises and yaml (config files and memory maps only). Each becomes a stand-in that loads the real
@@ -54,15 +54,6 @@ const LAZY_BUILTINS = ['child_process', 'crypto', 'perf_hooks', 'readline', 'rea
 const LAZY_PACKAGES = ['yaml', 'tinyglobby', 'minimatch'];
 const require = createRequire(import.meta.url);
 const NS = 'lazy-module';
-/** What `require(path)` gives, or an ES module's namespace (powershell-utils is one; Node 20 cannot require it). */
-async function exportsOf(path) {
-  try {
-    return require(path);
-  } catch (e) {
-    if (e.code !== 'ERR_REQUIRE_ESM') throw e;
-    return import(pathToFileURL(path).href);
-  }
-}
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
@@ -78,8 +69,8 @@ const lazyModules = {
     });
     b.onResolve({filter: /.*/, namespace: NS}, (args) =>
       args.path.startsWith('node:') ? {path: args.path, external: true} : {path: args.path});
-    b.onLoad({filter: /.*/, namespace: NS}, async (args) => {
-      const real = await exportsOf(args.path);
+    b.onLoad({filter: /.*/, namespace: NS}, (args) => {
+      const real = require(args.path);
       const keys = Object.keys(real).filter((k) => k !== 'default' && k !== '__esModule');
       return {
         loader: 'js',
@@ -127,8 +118,8 @@ export const powerShellPath = async (...a) => (await import(${JSON.stringify(arg
 
 // Three things oclif does at every start that cost more than all of kexec-ts's own start-up, taken out at build time
 // (each replacement must match exactly once, or the build fails, so an oclif upgrade cannot drop one silently):
-// - lib/index.js checks the Node version at import by loading semver and package.json (5 ms); bin/run.js makes
-//   the same check against package.json's engines without them.
+// - lib/index.js checks the Node version at import by loading semver and package.json (5 ms); src/main.ts makes
+//   the same check against the package.json it reads anyway (src/cli/node-engine.ts).
 // - lib/config/plugin.js sorts the command ids with String#localeCompare, whose first call loads ICU's collation
 //   data (15-20 ms on the 2-core machine, more than a third of `--help`). Command ids are ASCII (letters, digits,
 //   '-' and ':', see src/main.ts), where code-unit order is what oclif gets from localeCompare; the help output of
@@ -151,7 +142,7 @@ const OCLIF_PATCHES = [
 const oclifPatches = {
   name: 'oclif-start-up-patches',
   setup(b) {
-    b.onLoad({filter: /@oclif\/core\/lib\/(index|config\/plugin|help\/util)\.js$/}, (args) => {
+    b.onLoad({filter: new RegExp(OCLIF_PATCHES.map((p) => p.file.source).join('|'))}, (args) => {
       let text = readFileSync(args.path, 'utf8');
       for (const p of OCLIF_PATCHES.filter((q) => q.file.test(args.path))) {
         if (text.split(p.from).length !== 2) throw new Error(`${args.path}: expected exactly one ${JSON.stringify(p.from)} to replace`);
@@ -184,10 +175,16 @@ await build({
 // esbuild escapes non-ASCII characters everywhere but in regular expression literals (ansis has a literal U+009B,
 // the C1 CSI, in one). \uXXXX means the same in a regular expression, a string or an identifier, so the bundle
 // is made pure ASCII, which bin/run.js then reads as latin1: a copy, where UTF-8 decoding of the 1 MiB script
-// took 3 ms of every start.
+// took 3 ms of every start. In a String.raw template it would not mean the same: the build stops if a line with a
+// non-ASCII character has one.
 const text = readFileSync(out, 'utf8');
 // eslint-disable-next-line no-control-regex
-const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const nonAscii = /[^\x00-\x7f]/g;
+for (const line of text.split('\n')) {
+  if (nonAscii.test(line) && line.includes('String.raw')) throw new Error(`${out}: a non-ASCII character on a line with String.raw`);
+  nonAscii.lastIndex = 0;
+}
+const ascii = text.replace(nonAscii, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 if (ascii !== text) writeFileSync(out, ascii);
 
 // The cache is written by the launcher at exit of a run with KEXEC_TS_CODE_CACHE_OUT set; it holds every function

@@ -32,13 +32,15 @@ function escapingLogger(L: typeof Logger, options: ConstructorParameters<typeof 
     if (typeof f === 'object' && f !== null && 'field' in f && typeof f.field === 'string') return {...f, field: escapeLine(f.field)};
     return f;
   };
+  /** A prefix or suffix option: one field or a list of them. */
+  const escapeFields = (x: unknown): unknown => (Array.isArray(x) ? x.map(escapeField) : escapeField(x));
   return new (class extends L {
     override log(...[level, message, opts]: Parameters<Logger['log']>): void {
       const text = typeof message === 'string' ? escapeLine(message) : message;
       const fields = opts === undefined ? undefined : {
         ...opts,
-        ...(opts.suffix === undefined ? {} : {suffix: Array.isArray(opts.suffix) ? opts.suffix.map(escapeField) : escapeField(opts.suffix)}),
-        ...(opts.prefix === undefined ? {} : {prefix: Array.isArray(opts.prefix) ? opts.prefix.map(escapeField) : escapeField(opts.prefix)}),
+        ...(opts.suffix === undefined ? {} : {suffix: escapeFields(opts.suffix)}),
+        ...(opts.prefix === undefined ? {} : {prefix: escapeFields(opts.prefix)}),
       };
       super.log(level, text, fields as typeof opts);
     }

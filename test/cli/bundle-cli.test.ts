@@ -8,27 +8,21 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {buildElf} from '../fixtures/elf-builder.js';
 import {cli} from '../helpers/cli.js';
 import {runCliProcess} from '../helpers/cli-process.js';
 import {CLI_ROOT, CLI_SKIP} from '../helpers/cli-root.js';
+import {tempDir} from '../helpers/lifecycle-cli.js';
 
 const MiB = 1 << 20;
 const KERNEL = join(CLI_ROOT, 'examples/probe-kernel/build/amd64/kernel');
 /** oclif wraps help at the terminal's width; a piped stdout is 80 columns in both runs. */
 const COLUMNS = {OCLIF_COLUMNS: '80'};
 
-function tempDir(t: {after: (fn: () => void) => void}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kexec-bundle-'));
-  t.after(() => rmSync(dir, {recursive: true, force: true}));
-  return dir;
-}
-
 test('bundled CLI: plan --json of a 40 MiB two-PT_LOAD ELF, digests computed on workers match', {skip: CLI_SKIP, timeout: 120_000}, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'kexec-bundle-');
   const data = [1, 2].map((seed) => Uint8Array.from({length: 20 * MiB}, (_, i) => (i * seed * 13 + (i >> 9)) & 0xff));
   const bases = [0x1000000n, 0x4000000n];
   const file = join(dir, 'big.elf');
@@ -55,7 +49,7 @@ test('bundled CLI: help and version read exactly as oclif prints them from dist/
 });
 
 test('bundled CLI: a YAML memory map (yaml loaded lazily) plans as from dist/, and a bad one fails the same way', {skip: CLI_SKIP, timeout: 120_000}, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'kexec-bundle-');
   const map = join(dir, 'map.yaml');
   writeFileSync(map, 'ranges:\n  - {start: 0x0, end: 0x9f000, type: ram}\n  - {start: 0x100000, end: 0x40000000, type: ram}\n');
   const args = ['plan', '--json', '--memmap', map, KERNEL];
