@@ -19,6 +19,7 @@ import {mkdir, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {KexecError} from '../errors.js';
 import {INPUT_LIMITS} from '../io/read-input.js';
+import {makeDirs} from '../io/make-dirs.js';
 import {RootFs} from '../io/root-fs.js';
 import {BINARY_SYSCTLS, HOST_COMMANDS, TEXT_SYSCTLS, type HostFacts, type SourcedBytes, type SourcedText} from './host-facts.js';
 import {parseKenv} from './kenv-text.js';
@@ -91,7 +92,7 @@ export async function writeSnapshot(facts: HostFacts, dir: string): Promise<stri
   const written: string[] = [];
   const put = async (rel: string, data: string | Uint8Array): Promise<void> => {
     const path = join(dir, rel);
-    await mkdir(join(path, '..'), {recursive: true, mode: 0o700});
+    makeDirs(join(path, '..'), 0o700);
     await writeFile(path, data, {flag: 'wx', mode: 0o600});
     written.push(path);
   };

@@ -10,6 +10,16 @@ import {posix} from 'node:path';
 import {KexecError} from '../errors.js';
 import {INPUT_LIMITS, errnoCode, readInput, readTextInput} from './read-input.js';
 
+/** What `read` gives, or undefined when the file (or a directory on its path) does not exist. */
+async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (e) {
+    if (e instanceof KexecError && (e.reason === 'input-enoent' || e.reason === 'input-enotdir')) return undefined;
+    throw e;
+  }
+}
+
 export class RootFs {
   /** `dir` is where the root is on this machine ("/" for the host itself). */
   constructor(readonly dir: string) {}
@@ -22,29 +32,19 @@ export class RootFs {
     return this.dir === '/' ? clean : posix.join(this.dir, clean);
   }
 
-  /** How a path inside the root is shown in messages: itself on the host, else "DIR:path". */
+  /** How a path inside the root is shown in messages: itself on the host, else where it is on this machine. */
   describe(path: string): string {
-    return this.dir === '/' ? path : `${this.hostPath(path)}`;
+    return this.dir === '/' ? path : this.hostPath(path);
   }
 
   /** A text file's content, or undefined when it does not exist. Other problems are errors naming the file. */
   async readText(path: string, what = ''): Promise<string | undefined> {
-    try {
-      return await readTextInput(this.hostPath(path), {what, maxBytes: INPUT_LIMITS.text, code: 'usage'});
-    } catch (e) {
-      if (e instanceof KexecError && (e.reason === 'input-enoent' || e.reason === 'input-enotdir')) return undefined;
-      throw e;
-    }
+    return unlessMissing(readTextInput(this.hostPath(path), {what, maxBytes: INPUT_LIMITS.text, code: 'usage'}));
   }
 
   /** A binary file's bytes, or undefined when it does not exist. */
   async readBytes(path: string, maxBytes: number = INPUT_LIMITS.image): Promise<Uint8Array | undefined> {
-    try {
-      return await readInput(this.hostPath(path), {what: '', maxBytes});
-    } catch (e) {
-      if (e instanceof KexecError && (e.reason === 'input-enoent' || e.reason === 'input-enotdir')) return undefined;
-      throw e;
-    }
+    return unlessMissing(readInput(this.hostPath(path), {what: '', maxBytes}));
   }
 
   /** 'file', 'dir', 'other', or undefined when nothing is there. Symbolic links are followed, as the loader's stat(). */

@@ -10,7 +10,7 @@ import {dirname, posix, resolve} from 'node:path';
 import type {TargetFacts} from '../backend/types.js';
 import type {ElfFile} from '../elf/elf-file.js';
 import {KexecError} from '../errors.js';
-import {kenvValue, sysctlValue, type HostFacts} from '../host/host-facts.js';
+import {kenvValue, sysctlNumber, sysctlValue, type HostFacts} from '../host/host-facts.js';
 import {mountAt, parseBootfs, parseMountP, poolDevices} from '../host/mounts.js';
 import {archName} from '../image/arch.js';
 import type {BootArgs} from '../image/freebsd/boot-env.js';
@@ -73,6 +73,11 @@ export function kernelNameOf(image: string, root: string | undefined): string {
   return abs.startsWith(`${r}/`) ? abs.slice(r.length) : posix.normalize(image.startsWith('/') ? image : `/${image}`);
 }
 
+/** The dataset of a "zfs:DATASET" vfs.root.mountfrom, or undefined for another file system. */
+function zfsDataset(mountfrom: string | undefined): string | undefined {
+  return mountfrom?.startsWith('zfs:') === true ? (mountfrom.slice(4).split(/\s+/)[0] ?? '') : undefined;
+}
+
 function zfsRoot(host: HostFacts | undefined, rootDir: string | undefined): ZfsRoot | undefined {
   if (host === undefined) return undefined;
   const mounts = host.commands.get('mount-p');
@@ -80,9 +85,8 @@ function zfsRoot(host: HostFacts | undefined, rootDir: string | undefined): ZfsR
   const devices = (dataset: string): string[] => (status === undefined ? [] : poolDevices(status.value, dataset.split('/')[0] ?? ''));
   const m = mounts === undefined ? undefined : mountAt(parseMountP(mounts.value), rootDir ?? '/');
   if (m !== undefined && m.fstype === 'zfs') return {dataset: m.device, source: `${mounts?.source ?? 'mount -p'} (${m.mountpoint})`, devices: devices(m.device)};
-  const from = kenvValue(host, 'vfs.root.mountfrom');
-  if (rootDir === undefined && from?.startsWith('zfs:') === true) {
-    const dataset = from.slice(4).split(/\s+/)[0] ?? '';
+  const dataset = zfsDataset(kenvValue(host, 'vfs.root.mountfrom'));
+  if (rootDir === undefined && dataset !== undefined) {
     return {dataset, source: `${host.kenvSource} vfs.root.mountfrom (the running root)`, devices: devices(dataset)};
   }
   // The loader's own boot device: currdev "zfs:DATASET:" (stand/libsa/zfs/zfs.c zfs_fmtdev) is what getrootmount
@@ -109,8 +113,8 @@ function runningRoot(host: HostFacts | undefined): {value: string; options?: str
 /** The pool's bootfs names another boot environment than the one planned: a firmware reboot would boot that one. */
 function bootfsNote(host: HostFacts | undefined, mountfrom: string | undefined): string | undefined {
   const text = host?.commands.get('zpool-get-bootfs');
-  if (text === undefined || mountfrom?.startsWith('zfs:') !== true) return undefined;
-  const dataset = mountfrom.slice(4).split(/\s+/)[0] ?? '';
+  const dataset = zfsDataset(mountfrom);
+  if (text === undefined || dataset === undefined) return undefined;
   const bootfs = parseBootfs(text.value).get(dataset.split('/')[0] ?? '');
   if (bootfs === undefined || bootfs === dataset) return undefined;
   return `pool bootfs is ${bootfs} (${text.source}), not ${dataset}: a firmware reboot would boot ${bootfs}; to kexec into it, \`bectl mount\` it and plan with --root`;
@@ -161,9 +165,9 @@ export async function buildFreeBsd(elf: ElfFile, kernelName: string, commandLine
     defaults.push({name: 'vfs.root.mountfrom', value: root.mountfrom, source: root.source});
     if (root.options !== undefined) defaults.push({name: 'vfs.root.mountfrom.options', value: root.options, source: root.source});
   }
-  const acpiRoot = host === undefined ? undefined : sysctlValue(host, 'machdep.acpi_root');
-  if (acpiRoot !== undefined && /^(0x[0-9a-fA-F]+|\d+)$/.test(acpiRoot) && BigInt(acpiRoot) !== 0n) {
-    const value = `0x${BigInt(acpiRoot).toString(16)}`;
+  const acpiRoot = host === undefined ? undefined : sysctlNumber(host, 'machdep.acpi_root');
+  if (acpiRoot !== undefined && acpiRoot !== 0n) {
+    const value = `0x${acpiRoot.toString(16)}`;
     defaults.push({name: 'acpi.rsdp', value, source: 'sysctl machdep.acpi_root'}, {name: 'hint.acpi.0.rsdp', value, source: 'sysctl machdep.acpi_root'});
   }
   const loaded: SourcedVar[] = [{name: 'kernelname', value: kernelName, source: 'the kernel loaded (load_elf.c sets kernelname)'},
